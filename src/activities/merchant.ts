@@ -1,0 +1,106 @@
+/**
+ * Merchant calls, one activity per scenario. Each runs exactly one signed request (the
+ * workflow owns retries, because every create attempt needs a fresh businessId and a
+ * restart signal must be able to cut a backoff short) and returns a classified outcome.
+ * Credentials in merchant answers never leave the activity: app info is encrypted and
+ * stored here, so it never enters a workflow history.
+ */
+import { cancellationSignal } from '@temporalio/activity';
+import type { z } from 'zod';
+import type { Queryable } from '../db/pool';
+import { saveInstanceAppInfo } from '../db/repositories/instances';
+import { describeResultCode, isProcessing, isSuccess } from '../protocol/result-codes';
+import { newInstanceResponseSchema, queryInstanceResponseSchema, type baseResponseSchema } from '../protocol/schemas';
+import type { Encryptor } from '../security/encryption';
+import type { MerchantCallOutcome, NewInstanceCall, QueryInstanceCall, QueryInstanceOutcome } from '../shared/types';
+import type { MerchantClient, MerchantHttpResult } from './merchant-client';
+import type { MerchantDirectory } from './merchant-directory';
+
+export interface MerchantActivityDeps {
+  merchants: MerchantDirectory;
+  client: MerchantClient;
+  db: Queryable;
+  encryptor: Encryptor;
+}
+
+/** Turns an HTTP result into an outcome; `parsed` is set when the body matched the schema. */
+function classify<S extends typeof baseResponseSchema>(
+  activity: string,
+  result: MerchantHttpResult,
+  schema: S,
+  processingAllowed: boolean,
+): { outcome: MerchantCallOutcome; parsed?: z.infer<S> } {
+  const base = { activity, startedAtMs: result.startedAtMs, latencyMs: result.latencyMs, httpStatus: result.httpStatus };
+  if (result.error !== undefined) return { outcome: { ...base, kind: 'failure', error: result.error } };
+  if (result.httpStatus !== undefined && (result.httpStatus < 200 || result.httpStatus >= 300)) {
+    return { outcome: { ...base, kind: 'failure', error: `HTTP ${result.httpStatus}` } };
+  }
+  const parsed = schema.safeParse(result.json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'body';
+    return { outcome: { ...base, kind: 'failure', error: `malformed response: ${where}: ${issue?.message ?? 'invalid'}` } };
+  }
+  const { resultCode, resultMsg } = parsed.data;
+  const common = { ...base, resultCode, resultMsg };
+  if (isSuccess(resultCode)) return { outcome: { ...common, kind: 'success' }, parsed: parsed.data };
+  if (processingAllowed && isProcessing(resultCode)) return { outcome: { ...common, kind: 'processing' }, parsed: parsed.data };
+  // Any other code, documented or not, is a failure that the window retries (spec §3).
+  return { outcome: { ...common, kind: 'failure', error: describeResultCode(resultCode) }, parsed: parsed.data };
+}
+
+function merchantMissing(activity: string, merchantId: string): MerchantCallOutcome {
+  const now = Date.now();
+  return { kind: 'failure', activity, startedAtMs: now, latencyMs: 0, error: `merchant ${merchantId} is not registered` };
+}
+
+export function createMerchantActivities({ merchants, client, db, encryptor }: MerchantActivityDeps) {
+  return {
+    /** One newInstance call (spec §2.1). Success and 000004 both need an instanceId. */
+    async callNewInstance(call: NewInstanceCall): Promise<MerchantCallOutcome> {
+      const endpoint = await merchants.endpoint(call.merchantId);
+      if (!endpoint) return merchantMissing('newInstance', call.merchantId);
+      const body = {
+        activity: 'newInstance',
+        orderId: call.orderId,
+        orderLineId: call.orderLineId,
+        businessId: call.businessId,
+        ...(call.testFlag ? { testFlag: call.testFlag } : {}),
+      };
+      const result = await client.post(endpoint, body, cancellationSignal());
+      const { outcome, parsed } = classify('newInstance', result, newInstanceResponseSchema, true);
+      if (outcome.kind !== 'failure') {
+        if (!parsed?.instanceId) return { ...outcome, kind: 'failure', error: 'answer has no instanceId' };
+        return { ...outcome, instanceId: parsed.instanceId };
+      }
+      return outcome;
+    },
+
+    /**
+     * One queryInstance poll (spec §2.2). Ready when the merchant returns the instance's
+     * info; its app info is encrypted and stored on the instance row.
+     */
+    async callQueryInstance(call: QueryInstanceCall): Promise<QueryInstanceOutcome> {
+      const endpoint = await merchants.endpoint(call.merchantId);
+      if (!endpoint) return { ...merchantMissing('queryInstance', call.merchantId), ready: false };
+      const body = { activity: 'queryInstance', instanceId: call.instanceId, ...(call.testFlag ? { testFlag: call.testFlag } : {}) };
+      const result = await client.post(endpoint, body, cancellationSignal());
+      const { outcome, parsed } = classify('queryInstance', result, queryInstanceResponseSchema, true);
+      const info = outcome.kind === 'success' ? parsed?.info?.find((entry) => entry.instanceId === call.instanceId) : undefined;
+      if (outcome.kind === 'success' && !info) {
+        return { ...outcome, kind: 'processing', error: 'answer does not list the instance yet', ready: false };
+      }
+      if (info?.appInfo) {
+        await saveInstanceAppInfo(db, {
+          instanceId: call.instanceId,
+          merchantId: call.merchantId,
+          orderId: call.orderId,
+          orderLineId: call.orderLineId,
+          productId: call.productId,
+          appInfoEnc: encryptor.encrypt(JSON.stringify(info.appInfo)),
+        });
+      }
+      return { ...outcome, instanceId: call.instanceId, ready: info !== undefined };
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/** Business-state writes the workflows make; each is idempotent, so Temporal may retry it. */
+import type { Queryable } from '../db/pool';
+import { insertCallAttempt } from '../db/repositories/call-attempts';
+import { upsertInstance } from '../db/repositories/instances';
+import { updateOrderLineStatus } from '../db/repositories/orders';
+import type { CallAttemptRecord, InstanceRecord, OrderLineStatusUpdate } from '../shared/types';
+
+export function createPersistenceActivities({ db }: { db: Queryable }) {
+  return {
+    async recordCallAttempt(attempt: CallAttemptRecord): Promise<void> {
+      await insertCallAttempt(db, attempt);
+    },
+    async updateOrderLine(update: OrderLineStatusUpdate): Promise<void> {
+      await updateOrderLineStatus(db, update);
+    },
+    async saveInstance(instance: InstanceRecord): Promise<void> {
+      await upsertInstance(db, instance);
+    },
+  };
+}

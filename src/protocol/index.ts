@@ -1,0 +1,4 @@
+export * from './signing';
+export * from './result-codes';
+export * from './schemas';
+export * from './time';

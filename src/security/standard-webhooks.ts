@@ -1,0 +1,58 @@
+/**
+ * Standard Webhooks signatures (webhook-id, webhook-timestamp, webhook-signature), used for
+ * the order system's webhooks to us and our callbacks to it:
+ *
+ *   webhook-signature = "v1," + base64(HMAC_SHA256(secret, `${id}.${timestamp}.${body}`))
+ *
+ * Secrets written as `whsec_<base64>` (the scheme's own format) are base64-decoded; any
+ * other secret is used as its UTF-8 bytes. The header may carry several space-separated
+ * signatures (during a secret rotation); one match is enough.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export interface WebhookHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+}
+
+function secretBytes(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+export function computeWebhookSignature(secret: string, id: string, timestamp: string, body: string | Buffer): string {
+  const mac = createHmac('sha256', secretBytes(secret));
+  mac.update(`${id}.${timestamp}.`);
+  mac.update(body);
+  return `v1,${mac.digest('base64')}`;
+}
+
+/** Headers for sending `body` now. */
+export function signWebhook(secret: string, id: string, body: string, nowMs: number = Date.now()): WebhookHeaders {
+  const timestamp = String(Math.floor(nowMs / 1000));
+  return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': computeWebhookSignature(secret, id, timestamp, body) };
+}
+
+export type WebhookVerifyFailure = 'missing-headers' | 'bad-timestamp' | 'stale-timestamp' | 'bad-signature';
+
+export function verifyWebhook(options: {
+  secret: string;
+  headers: Partial<Record<keyof WebhookHeaders, string | undefined>>;
+  body: string | Buffer;
+  nowMs?: number;
+  toleranceSeconds?: number;
+}): { ok: true } | { ok: false; reason: WebhookVerifyFailure } {
+  const id = options.headers['webhook-id'];
+  const timestamp = options.headers['webhook-timestamp'];
+  const signatures = options.headers['webhook-signature'];
+  if (!id || !timestamp || !signatures) return { ok: false, reason: 'missing-headers' };
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'bad-timestamp' };
+  const nowSeconds = Math.floor((options.nowMs ?? Date.now()) / 1000);
+  if (Math.abs(nowSeconds - Number(timestamp)) > (options.toleranceSeconds ?? 300)) return { ok: false, reason: 'stale-timestamp' };
+  const expected = Buffer.from(computeWebhookSignature(options.secret, id, timestamp, options.body));
+  const matches = signatures.split(' ').some((candidate) => {
+    const given = Buffer.from(candidate);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+  return matches ? { ok: true } : { ok: false, reason: 'bad-signature' };
+}

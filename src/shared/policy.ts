@@ -1,0 +1,98 @@
+/**
+ * The one table of failure windows and retry schedules (spec §4, design "Failure windows").
+ * Sandbox-safe: workflows receive the table in their input and compute delays with these
+ * pure functions; config may override any value from the environment.
+ */
+
+/** The scenarios that call a merchant inside a failure window. */
+export const SCENARIOS = ['create', 'upgrade', 'renewal', 'status', 'release'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface RetryWindowPolicy {
+  /** How long after the event was accepted attempts may still start. */
+  windowMs: number;
+  /** Delay after the first failed attempt. */
+  initialIntervalMs: number;
+  /** Growth of the delay after each further failure. */
+  backoffCoefficient: number;
+  /** Cap of the delay. */
+  maximumIntervalMs: number;
+  /** Interval between queryInstance polls while a merchant answers 000004. */
+  pollIntervalMs: number;
+  /** What the spec prescribes when the window runs out. */
+  onWindowExhausted: 'unsubscribe-and-refund' | 'wait-for-restart';
+}
+
+export type PolicyTable = Record<Scenario, RetryWindowPolicy>;
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Production values. The windows are the spec's (§4). The spec's hourly interval is the
+ * marketplace's own; we retry much sooner (seconds, capped at minutes) because an early
+ * success is worth more than the few extra calls to a merchant that is down.
+ */
+export const PRODUCTION_POLICY: PolicyTable = {
+  // Create: 3 h, then the order fails and is unsubscribed and refunded.
+  create: {
+    windowMs: 3 * HOUR,
+    initialIntervalMs: 10_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 10 * MINUTE,
+    pollIntervalMs: 30_000,
+    onWindowExhausted: 'unsubscribe-and-refund',
+  },
+  // Upgrade: 3 h, then the upgrade order fails and is refunded; the old spec stays.
+  upgrade: {
+    windowMs: 3 * HOUR,
+    initialIntervalMs: 10_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 10 * MINUTE,
+    pollIntervalMs: 30_000,
+    onWindowExhausted: 'unsubscribe-and-refund',
+  },
+  // Renewal (refreshInstance): 1 h, then stop and wait for a manual restart.
+  renewal: {
+    windowMs: HOUR,
+    initialIntervalMs: 10_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 5 * MINUTE,
+    pollIntervalMs: 30_000,
+    onWindowExhausted: 'wait-for-restart',
+  },
+  // Freeze/unfreeze (updateInstanceStatus): 1 h, then manual restart.
+  status: {
+    windowMs: HOUR,
+    initialIntervalMs: 10_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 5 * MINUTE,
+    pollIntervalMs: 30_000,
+    onWindowExhausted: 'wait-for-restart',
+  },
+  // Release: 1 h, then manual restart.
+  release: {
+    windowMs: HOUR,
+    initialIntervalMs: 10_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 5 * MINUTE,
+    pollIntervalMs: 30_000,
+    onWindowExhausted: 'wait-for-restart',
+  },
+};
+
+/** The wait before the next attempt after `failedAttempts` consecutive failures (1-based). */
+export function backoffDelayMs(policy: RetryWindowPolicy, failedAttempts: number): number {
+  const exponent = Math.max(0, failedAttempts - 1);
+  const delay = policy.initialIntervalMs * Math.pow(policy.backoffCoefficient, exponent);
+  return Math.min(policy.maximumIntervalMs, Math.round(delay));
+}
+
+/** Merges partial overrides into a table, scenario by scenario. */
+export function mergePolicy(base: PolicyTable, overrides: Partial<Record<Scenario, Partial<RetryWindowPolicy>>>): PolicyTable {
+  const merged = { ...base };
+  for (const scenario of SCENARIOS) {
+    merged[scenario] = { ...base[scenario], ...overrides[scenario] };
+  }
+  return merged;
+}

@@ -1,0 +1,9 @@
+/** Custom search attributes that let operators find orders in the Temporal Web UI. */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const OrderIdAttribute = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
+export const MerchantIdAttribute = defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD);
+export const FulfillmentStatusAttribute = defineSearchAttributeKey('FulfillmentStatus', SearchAttributeType.KEYWORD);
+
+/** Every custom attribute with its type, for registering them on a server. */
+export const CUSTOM_SEARCH_ATTRIBUTES = [OrderIdAttribute, MerchantIdAttribute, FulfillmentStatusAttribute] as const;

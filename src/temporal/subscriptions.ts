@@ -1,0 +1,52 @@
+/**
+ * How the API (and anything else) talks to subscription workflows: one place that knows
+ * their ids, task queue, start options and messages.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { subscriptionKey, subscriptionWorkflowId } from '../shared/ids';
+import type { PolicyTable } from '../shared/policy';
+import { FulfillmentStatusAttribute, MerchantIdAttribute, OrderIdAttribute } from '../shared/search-attributes';
+import type { OrderPaidEvent, RestartRequest, SubscriptionSnapshot } from '../shared/types';
+import { orderPaidSignal, restartSignal, statusQuery, subscriptionWorkflow } from '../workflows/subscription';
+
+export interface SubscriptionGateway {
+  /** Starts the subscription's workflow, or signals it when it runs already. */
+  deliverOrderPaid(event: OrderPaidEvent): Promise<{ workflowId: string; duplicate: boolean }>;
+  restart(workflowId: string, request: RestartRequest): Promise<void>;
+  status(workflowId: string): Promise<SubscriptionSnapshot>;
+}
+
+export function createSubscriptionGateway(client: Client, options: { taskQueue: string; policy: PolicyTable }): SubscriptionGateway {
+  return {
+    async deliverOrderPaid(event) {
+      const workflowId = subscriptionWorkflowId(subscriptionKey(event.order));
+      try {
+        await client.workflow.signalWithStart(subscriptionWorkflow, {
+          workflowId,
+          taskQueue: options.taskQueue,
+          args: [{ workflowId, policy: options.policy }],
+          signal: orderPaidSignal,
+          signalArgs: [event],
+          // A subscription that already ended (failed and refunded, or released) is not
+          // started again by a late duplicate of its order.paid.
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [
+            { key: OrderIdAttribute, value: event.order.orderId },
+            { key: MerchantIdAttribute, value: event.order.merchantId },
+            { key: FulfillmentStatusAttribute, value: 'awaiting-order' },
+          ],
+        });
+        return { workflowId, duplicate: false };
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, duplicate: true };
+        throw error;
+      }
+    },
+    async restart(workflowId, request) {
+      await client.workflow.getHandle(workflowId).signal(restartSignal, request);
+    },
+    async status(workflowId) {
+      return client.workflow.getHandle(workflowId).query(statusQuery);
+    },
+  };
+}

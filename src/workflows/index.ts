@@ -1,0 +1,1 @@
+export { subscriptionWorkflow, orderPaidSignal, restartSignal, statusQuery } from './subscription';

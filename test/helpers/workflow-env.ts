@@ -1,0 +1,147 @@
+/**
+ * Shared pieces of the workflow suites: the time-skipping environment on the server the
+ * global setup started, one workflow bundle per file, and fake activities at the activity
+ * boundary (jest mocks cannot reach into the workflow sandbox).
+ */
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
+import { connectTimeSkippingEnvironment } from '../../src/dev/temporal-servers';
+import type { MerchantCallOutcome, OrderPaidEvent, PaidOrder, QueryInstanceOutcome } from '../../src/shared/types';
+
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const address = process.env.TEST_TIME_SKIPPING_ADDRESS;
+  if (!address) throw new Error('TEST_TIME_SKIPPING_ADDRESS is not set: run through jest so the global setup starts the server');
+  return connectTimeSkippingEnvironment(address);
+}
+
+export async function bundle(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'), logger: quietLogger });
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+export type FakeActivities = { [K in keyof Activities]: jest.Mock<ReturnType<Activities[K]>, Parameters<Activities[K]>> };
+
+/** Activities that succeed by default; tests replace the merchant calls they script. */
+export function fakeActivities(): FakeActivities {
+  return {
+    callNewInstance: jest.fn(async (call) => outcome('success', 'newInstance', { instanceId: `inst-${call.orderId}` })),
+    callQueryInstance: jest.fn(async (call) => ({ ...outcome('success', 'queryInstance', { instanceId: call.instanceId }), ready: true })),
+    recordCallAttempt: jest.fn(async (_attempt) => undefined),
+    updateOrderLine: jest.fn(async (_update) => undefined),
+    saveInstance: jest.fn(async (_instance) => undefined),
+    notifyMerchant: jest.fn(async (_notification) => ({ notificationId: '1', email: 'not-applicable' })),
+    notifyOrderSystem: jest.fn(async (_callback) => 'delivered' as const),
+  };
+}
+
+export function outcome(kind: MerchantCallOutcome['kind'], activity: string, extra: Partial<MerchantCallOutcome> = {}): MerchantCallOutcome {
+  const resultCode = kind === 'success' ? '000000' : kind === 'processing' ? '000004' : '000005';
+  return { kind, activity, startedAtMs: Date.now(), latencyMs: 12, resultCode, ...extra };
+}
+
+export function queryOutcome(ready: boolean, kind: MerchantCallOutcome['kind'] = ready ? 'success' : 'processing'): QueryInstanceOutcome {
+  return { ...outcome(kind, 'queryInstance'), ready };
+}
+
+let sequence = 0;
+
+export function paidOrder(overrides: Partial<PaidOrder> = {}): PaidOrder {
+  sequence += 1;
+  const orderId = `CS${Date.now().toString(36).toUpperCase()}${sequence}`;
+  return {
+    orderId,
+    orderLineId: `${orderId}-000001`,
+    orderType: 'NEW',
+    merchantId: 'merchant-1',
+    productId: 'product-1',
+    skuCode: 'sku-basic',
+    chargingMode: 'PERIOD',
+    periodType: 'month',
+    periodNumber: 1,
+    expireTime: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    trialFlag: false,
+    customer: { customerId: 'customer-1', customerName: 'Example Ltd' },
+    amount: '99.00',
+    currency: 'CNY',
+    ...overrides,
+  };
+}
+
+export function orderPaidEvent(env: TestWorkflowEnvironment, order: PaidOrder, eventId = `evt-${order.orderId}`, acceptedAtMs?: number): Promise<OrderPaidEvent> {
+  return env.currentTimeMs().then((now) => ({ eventId, acceptedAtMs: acceptedAtMs ?? now, order }));
+}
+
+export async function createWorker(env: TestWorkflowEnvironment, workflowBundle: WorkflowBundleWithSourceMap, taskQueue: string, activities: FakeActivities): Promise<Worker> {
+  return Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+}
+
+/** A task queue per test, so a stray worker from another test never picks up its tasks. */
+export function taskQueueFor(testName: string): string {
+  return `test-${testName.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`;
+}
+
+/** Workflow-suite logging: warnings and errors only. */
+export function quietRuntime(): void {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+const eventTimeMs = (event: temporal.api.history.v1.IHistoryEvent): number =>
+  Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+
+const EventType = temporal.api.enums.v1.EventType;
+const CLOSED = new Set([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+]);
+
+/**
+ * Moves server time forward one timer at a time, and only while the workflow is parked on
+ * that timer, until `done` holds or `limitMs` of server time has passed.
+ *
+ * Why not just await the result (auto-skipping)? The Java test server does not hold its
+ * clock still while the TypeScript worker processes a workflow task: under auto-skipping
+ * we saw it jump to a task's own 10-second timeout and then to the 10-year execution
+ * timeout. Sleeping exactly to the next timer while nothing else is in flight is exact.
+ */
+export async function advanceTimers(
+  env: TestWorkflowEnvironment,
+  workflowId: string,
+  done: () => Promise<boolean> | boolean,
+  limitMs: number,
+): Promise<void> {
+  const startMs = await env.currentTimeMs();
+  const handle = env.client.workflow.getHandle(workflowId);
+  for (;;) {
+    if (await done()) return;
+    const events = (await handle.fetchHistory()).events ?? [];
+    const last = events[events.length - 1];
+    if (!last || CLOSED.has(last.eventType ?? 0)) return;
+    const now = await env.currentTimeMs();
+    if (now - startMs > limitMs) throw new Error(`not done after ${limitMs} ms of server time`);
+    if (last.eventType === EventType.EVENT_TYPE_TIMER_STARTED) {
+      const timeout = last.timerStartedEventAttributes?.startToFireTimeout;
+      const fireAt = eventTimeMs(last) + Number(timeout?.seconds ?? 0) * 1000 + Math.floor((timeout?.nanos ?? 0) / 1e6);
+      await env.sleep(Math.max(1, fireAt - now));
+    } else {
+      // A task or activity is in flight: let it finish in real time.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+/** Ends the workflows a test left running. */
+export async function terminateAll(client: Client, workflowIds: string[]): Promise<void> {
+  await Promise.all(
+    workflowIds.map((id) => client.workflow.getHandle(id).terminate('test finished').catch(() => undefined)),
+  );
+}

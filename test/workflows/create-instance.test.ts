@@ -1,0 +1,258 @@
+/**
+ * The create scenario on the time-skipping server with the production policy: a 3-hour
+ * window from acceptance, backoff from seconds to a 10-minute cap, 30-second polls.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { Client } from '@temporalio/client';
+import { PRODUCTION_POLICY } from '../../src/shared/policy';
+import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
+import type { PaidOrder, SubscriptionSnapshot } from '../../src/shared/types';
+import {
+  advanceTimers,
+  bundle,
+  createWorker,
+  fakeActivities,
+  orderPaidEvent,
+  outcome,
+  paidOrder,
+  queryOutcome,
+  taskQueueFor,
+  terminateAll,
+  timeSkippingEnv,
+  type FakeActivities,
+} from '../helpers/workflow-env';
+
+const EventType = temporal.api.enums.v1.EventType;
+const THREE_HOURS_MS = 3 * 60 * 60 * 1000;
+const FIVE_MINUTES_MS = 5 * 60 * 1000;
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+/** A plain client: awaiting a result through it does not unlock time skipping (see advanceTimers). */
+let client: Client;
+const started: string[] = [];
+
+beforeAll(async () => {
+  env = await timeSkippingEnv();
+  client = new Client({ connection: env.connection });
+  workflowBundle = await bundle();
+});
+
+// A workflow left running would be the next thing the test server skips time to.
+afterEach(async () => {
+  await terminateAll(client, started.splice(0));
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+interface Harness {
+  activities: FakeActivities;
+  gateway: SubscriptionGateway;
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Delivers order.paid and waits until the workflow took it in. */
+  pay(order: PaidOrder): Promise<string>;
+}
+
+function harness(): Harness {
+  const taskQueue = taskQueueFor(expect.getState().currentTestName ?? 'test');
+  const activities = fakeActivities();
+  const gateway = createSubscriptionGateway(client, { taskQueue, policy: PRODUCTION_POLICY });
+  return {
+    activities,
+    gateway,
+    run: async (work) => (await createWorker(env, workflowBundle, taskQueue, activities)).runUntil(work),
+    // The Java test server may skip time while the first task of a workflow started with
+    // signal-with-start is still running, timing that task out; skipping time only after
+    // the workflow has taken in its first event avoids it.
+    pay: async (order) => {
+      const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(env, order));
+      started.push(workflowId);
+      await eventually(gateway, workflowId, (s) => s.status !== 'awaiting-order');
+      return workflowId;
+    },
+  };
+}
+
+async function eventually(gateway: SubscriptionGateway, workflowId: string, until: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const snapshot = await gateway.status(workflowId);
+    if (until(snapshot)) return snapshot;
+    if (Date.now() > deadline) throw new Error(`condition not reached; last status ${JSON.stringify(snapshot)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function historyEvents(workflowId: string) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return history.events ?? [];
+}
+
+const eventMs = (event: temporal.api.history.v1.IHistoryEvent): number =>
+  Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+
+test('when the merchant provisions at once, then the instance is active and the order system is told once', async () => {
+  const { activities, gateway, run, pay } = harness();
+  const order = paidOrder();
+
+  const snapshot = await run(async () => {
+    const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(env, order));
+    started.push(workflowId);
+    return eventually(gateway, workflowId, (s) => s.status === 'active');
+  });
+
+  expect(snapshot).toMatchObject({ status: 'active', instanceId: `inst-${order.orderId}`, orderId: order.orderId, step: { name: 'active' } });
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
+  expect(activities.saveInstance).toHaveBeenCalledWith(expect.objectContaining({ instanceId: `inst-${order.orderId}`, status: 'active' }));
+  expect(activities.updateOrderLine).toHaveBeenLastCalledWith(
+    expect.objectContaining({ orderId: order.orderId, status: 'active', instanceId: `inst-${order.orderId}` }),
+  );
+  expect(activities.notifyOrderSystem).toHaveBeenCalledTimes(1);
+  expect(activities.notifyOrderSystem).toHaveBeenCalledWith(expect.objectContaining({ type: 'instance.provisioned' }));
+  expect(activities.notifyMerchant).not.toHaveBeenCalled();
+  // newInstance, then the query that fetches the app info: both on the timeline.
+  expect(activities.recordCallAttempt.mock.calls.map(([a]) => a.outcome.activity)).toEqual(['newInstance', 'queryInstance']);
+});
+
+test('when the merchant fails three times, then a fresh businessId each time, one merchant notice, and success', async () => {
+  const { activities, gateway, run, pay } = harness();
+  activities.callNewInstance
+    .mockResolvedValueOnce(outcome('failure', 'newInstance', { resultCode: '000005', error: 'other internal service error' }))
+    .mockResolvedValueOnce(outcome('failure', 'newInstance', { httpStatus: 503, resultCode: undefined, error: 'HTTP 503' }))
+    .mockRejectedValueOnce(new Error('socket hang up'));
+  const order = paidOrder();
+
+  const snapshot = await run(async () => {
+    const workflowId = await pay(order);
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).status === 'active', FIVE_MINUTES_MS);
+    return gateway.status(workflowId);
+  });
+
+  expect(snapshot.status).toBe('active');
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(4);
+  const businessIds = activities.callNewInstance.mock.calls.map(([call]) => call.businessId);
+  expect(new Set(businessIds).size).toBe(4);
+  expect(activities.notifyMerchant).toHaveBeenCalledTimes(1);
+  expect(activities.notifyMerchant.mock.calls[0]![0].idempotencyKey).toMatch(/:create:first-failure$/);
+  const recorded = activities.recordCallAttempt.mock.calls.map(([a]) => [a.outcome.activity, a.outcome.kind]);
+  expect(recorded).toEqual([
+    ['newInstance', 'failure'],
+    ['newInstance', 'failure'],
+    ['newInstance', 'failure'],
+    ['newInstance', 'success'],
+    ['queryInstance', 'success'],
+  ]);
+  expect(activities.recordCallAttempt.mock.calls[2]![0].outcome.error).toContain('socket hang up');
+  expect(activities.notifyOrderSystem).toHaveBeenCalledTimes(1);
+});
+
+test('when the merchant answers 000004, then queryInstance is polled until the instance is ready', async () => {
+  const { activities, gateway, run, pay } = harness();
+  activities.callNewInstance.mockResolvedValue(outcome('processing', 'newInstance', { instanceId: 'async-1' }));
+  activities.callQueryInstance.mockResolvedValueOnce(queryOutcome(false)).mockResolvedValueOnce(queryOutcome(false)).mockResolvedValue(queryOutcome(true));
+  const order = paidOrder();
+
+  const snapshot = await run(async () => {
+    const workflowId = await pay(order);
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).status === 'active', FIVE_MINUTES_MS);
+    return gateway.status(workflowId);
+  });
+
+  expect(snapshot).toMatchObject({ status: 'active', instanceId: 'async-1' });
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callQueryInstance).toHaveBeenCalledTimes(3);
+  expect(activities.callQueryInstance).toHaveBeenCalledWith(expect.objectContaining({ instanceId: 'async-1', productId: order.productId }));
+  expect(activities.notifyMerchant).not.toHaveBeenCalled();
+});
+
+test('when the merchant fails for the whole 3-hour window, then the order fails and one unsubscribe-and-refund goes out', async () => {
+  const { activities, gateway, run, pay } = harness();
+  activities.callNewInstance.mockResolvedValue(outcome('failure', 'newInstance', { resultCode: '000100', error: 'no instance resource' }));
+  const order = paidOrder();
+
+  const { result, workflowId } = await run(async () => {
+    const workflowId = await pay(order);
+    await advanceTimers(env, workflowId, () => false, THREE_HOURS_MS + FIVE_MINUTES_MS);
+    return { workflowId, result: await client.workflow.getHandle(workflowId).result() };
+  });
+
+  expect(result).toMatchObject({ status: 'failed', orderId: order.orderId });
+  expect(result.failureReason).toContain('within 180 minutes');
+  const refunds = activities.notifyOrderSystem.mock.calls.filter(([c]) => c.type === 'order.unsubscribe_requested');
+  expect(refunds).toHaveLength(1);
+  expect(refunds[0]![0]).toMatchObject({ data: { orderId: order.orderId, refund: true, amount: '99.00' } });
+  expect(activities.notifyOrderSystem).toHaveBeenCalledTimes(1);
+  expect(activities.updateOrderLine).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'failed' }));
+  // Backoff from 10 s doubling to a 10-minute cap fits 23 attempts into 3 hours.
+  expect(activities.callNewInstance.mock.calls.length).toBeGreaterThanOrEqual(20);
+  expect(activities.callNewInstance.mock.calls.length).toBeLessThanOrEqual(26);
+
+  const events = await historyEvents(workflowId);
+  const startedMs = eventMs(events[0]!);
+  const attemptTimes = events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'callNewInstance')
+    .map(eventMs);
+  expect(Math.max(...attemptTimes) - startedMs).toBeLessThan(THREE_HOURS_MS);
+  expect(eventMs(events[events.length - 1]!) - startedMs).toBeGreaterThanOrEqual(THREE_HOURS_MS);
+  // Merchant told on the first failure and when the order was refunded; nothing more.
+  expect(activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey.split(':').pop())).toEqual(['first-failure', 'failed']);
+});
+
+test('when an operator restarts during a backoff, then the next attempt starts at once', async () => {
+  const { activities, gateway, run, pay } = harness();
+  let calls = 0;
+  activities.callNewInstance.mockImplementation(async (call) => {
+    calls += 1;
+    return calls === 1 ? outcome('failure', 'newInstance', { error: 'HTTP 502' }) : outcome('success', 'newInstance', { instanceId: `inst-${call.orderId}` });
+  });
+  const order = paidOrder();
+
+  const workflowId = await run(async () => {
+    const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(env, order));
+    started.push(workflowId);
+    await eventually(gateway, workflowId, (s) => s.step.name === 'backing-off');
+    await gateway.restart(workflowId, { requestedBy: 'operator@example.com', reason: 'merchant fixed the endpoint' });
+    await eventually(gateway, workflowId, (s) => s.status === 'active');
+    return workflowId;
+  });
+
+  const events = await historyEvents(workflowId);
+  const timerStarted = events.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
+  expect(Number(timerStarted?.timerStartedEventAttributes?.startToFireTimeout?.seconds)).toBe(10);
+  const signalIndex = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'restart');
+  const nextAttemptIndex = events.findIndex(
+    (e, i) => i > signalIndex && e.activityTaskScheduledEventAttributes?.activityType?.name === 'callNewInstance',
+  );
+  expect(signalIndex).toBeGreaterThan(0);
+  expect(nextAttemptIndex).toBeGreaterThan(signalIndex);
+  // The backoff timer was cancelled, not waited out.
+  expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED)).toBe(false);
+  expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_CANCELED)).toBe(true);
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(2);
+});
+
+test('when order.paid is delivered twice, then one workflow provisions one instance', async () => {
+  const { activities, gateway, run, pay } = harness();
+  const order = paidOrder();
+
+  const { first, again, redelivered, snapshot } = await run(async () => {
+    const event = await orderPaidEvent(env, order);
+    const first = await gateway.deliverOrderPaid(event);
+    started.push(first.workflowId);
+    const again = await gateway.deliverOrderPaid(event);
+    const redelivered = await gateway.deliverOrderPaid({ ...event, eventId: `${event.eventId}-redelivery` });
+    const snapshot = await eventually(gateway, first.workflowId, (s) => s.status === 'active');
+    return { first, again, redelivered, snapshot };
+  });
+
+  expect(again.workflowId).toBe(first.workflowId);
+  expect(redelivered.workflowId).toBe(first.workflowId);
+  expect(first.workflowId).toBe(`subscription:${order.orderId}:${order.orderLineId}`);
+  expect(snapshot.status).toBe('active');
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
+  expect(activities.notifyOrderSystem).toHaveBeenCalledTimes(1);
+});
