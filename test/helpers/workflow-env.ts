@@ -104,14 +104,59 @@ const CLOSED = new Set([
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
 ]);
 
+/** What a workflow's history says is in flight: open tasks and activities, pending timers. */
+function inFlight(events: temporal.api.history.v1.IHistoryEvent[]): { busy: boolean; nextTimerMs?: number } {
+  const activities = new Set<string>();
+  const timers = new Map<string, number>();
+  let workflowTaskOpen = false;
+  for (const e of events) {
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        workflowTaskOpen = true;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+        workflowTaskOpen = false;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        activities.add(String(e.eventId));
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: {
+        const a = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+        activities.delete(String(a?.scheduledEventId));
+        break;
+      }
+      case EventType.EVENT_TYPE_TIMER_STARTED: {
+        const attrs = e.timerStartedEventAttributes;
+        const timeout = attrs?.startToFireTimeout;
+        timers.set(String(attrs?.timerId), eventTimeMs(e) + Number(timeout?.seconds ?? 0) * 1000 + Math.floor((timeout?.nanos ?? 0) / 1e6));
+        break;
+      }
+      case EventType.EVENT_TYPE_TIMER_FIRED:
+        timers.delete(String(e.timerFiredEventAttributes?.timerId));
+        break;
+      case EventType.EVENT_TYPE_TIMER_CANCELED:
+        timers.delete(String(e.timerCanceledEventAttributes?.timerId));
+        break;
+    }
+  }
+  const busy = workflowTaskOpen || activities.size > 0;
+  return { busy, nextTimerMs: timers.size ? Math.min(...timers.values()) : undefined };
+}
+
 /**
- * Moves server time forward one timer at a time, and only while the workflow is parked on
- * that timer, until `done` holds or `limitMs` of server time has passed.
+ * Moves server time forward one timer at a time, and only while nothing else is in flight,
+ * until `done` holds or `limitMs` of server time has passed.
  *
  * Why not just await the result (auto-skipping)? The Java test server does not hold its
  * clock still while the TypeScript worker processes a workflow task: under auto-skipping
- * we saw it jump to a task's own 10-second timeout and then to the 10-year execution
- * timeout. Sleeping exactly to the next timer while nothing else is in flight is exact.
+ * we saw it jump to a task's own 10-second timeout. Sleeping exactly to the next timer
+ * while the workflow is parked is exact. (The test server also answers queries through
+ * workflow tasks, so the last event is not always the timer.)
  */
 export async function advanceTimers(
   env: TestWorkflowEnvironment,
@@ -128,12 +173,11 @@ export async function advanceTimers(
     if (!last || CLOSED.has(last.eventType ?? 0)) return;
     const now = await env.currentTimeMs();
     if (now - startMs > limitMs) throw new Error(`not done after ${limitMs} ms of server time`);
-    if (last.eventType === EventType.EVENT_TYPE_TIMER_STARTED) {
-      const timeout = last.timerStartedEventAttributes?.startToFireTimeout;
-      const fireAt = eventTimeMs(last) + Number(timeout?.seconds ?? 0) * 1000 + Math.floor((timeout?.nanos ?? 0) / 1e6);
-      await env.sleep(Math.max(1, fireAt - now));
+    const state = inFlight(events);
+    if (!state.busy && state.nextTimerMs !== undefined) {
+      await env.sleep(Math.max(1, state.nextTimerMs - now));
     } else {
-      // A task or activity is in flight: let it finish in real time.
+      // A task or activity is in flight, or the workflow waits for a message: real time.
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
