@@ -1,0 +1,101 @@
+/**
+ * The application side of the development stack: the reference merchant, the order-system
+ * sink, the worker and the API, wired together and with a demo merchant and product
+ * registered through the API. `npm start` runs it on top of the servers it starts; the
+ * end-to-end tests run the very same assembly on theirs.
+ */
+import { loadConfig, type Config } from '../config';
+import type { Logger } from '../logger';
+import { startMerchantSim, type MerchantSim } from '../merchant-sim';
+import { startApi, type RunningApi } from '../server';
+import { startWorker, type RunningWorker } from '../worker';
+import { startOrderSystemSink, type OrderSystemSink } from './order-system-sink';
+
+export const DEMO_MERCHANT_ID = 'demo-merchant';
+export const DEMO_PRODUCT_ID = 'demo-product';
+/** The reference merchant's access key in the demo; a development value, like the other defaults. */
+export const DEMO_ACCESS_KEY = 'demo-merchant-access-key';
+
+export interface DevStackOptions {
+  databaseUrl: string;
+  temporalAddress: string;
+  logger: Logger;
+  apiPort?: number;
+  merchantPort?: number;
+  sinkPort?: number;
+  taskQueue?: string;
+  /** Extra environment for the configuration (tests override keys here). */
+  env?: NodeJS.ProcessEnv;
+  merchant?: { asyncProvisioning?: boolean; controlToken?: string };
+}
+
+export interface DevStack {
+  config: Readonly<Config>;
+  api: RunningApi;
+  worker: RunningWorker;
+  merchant: MerchantSim;
+  orderSystem: OrderSystemSink;
+  demo: { merchantId: string; productId: string };
+  stop(): Promise<void>;
+}
+
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const stopOne of stoppers.splice(0).reverse()) {
+      await stopOne().catch((err: unknown) => options.logger.warn({ err }, 'stopping a dev stack part failed'));
+    }
+  };
+  try {
+    const baseEnv = { ...process.env, ...options.env };
+    const secrets = loadConfig({ ...baseEnv, APP_MODE: 'development' });
+    const orderSystem = await startOrderSystemSink({
+      secret: secrets.orderSystem.secret,
+      port: options.sinkPort,
+      onCallback: (c) => options.logger.info({ type: c.type, webhookId: c.webhookId }, 'order system received a fulfilment callback'),
+    });
+    stoppers.push(orderSystem.close);
+    const merchant = await startMerchantSim({
+      accessKey: DEMO_ACCESS_KEY,
+      port: options.merchantPort ?? 0,
+      ...(options.merchant?.controlToken ? { controlToken: options.merchant.controlToken } : {}),
+      ...(options.merchant?.asyncProvisioning ? { asyncProvisioning: { readyAfterQueries: 1 } } : {}),
+    });
+    stoppers.push(merchant.close);
+
+    const config = loadConfig({
+      ...baseEnv,
+      APP_MODE: 'development',
+      DATABASE_URL: options.databaseUrl,
+      TEMPORAL_ADDRESS: options.temporalAddress,
+      ORDER_SYSTEM_URL: orderSystem.url,
+      PORT: String(options.apiPort ?? 0),
+      ...(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {}),
+    });
+    const worker = await startWorker(config, options.logger.child({ component: 'worker' }));
+    stoppers.push(worker.shutdown);
+    const api = await startApi(config, options.logger.child({ component: 'api' }));
+    stoppers.push(api.close);
+
+    const demo = { merchantId: DEMO_MERCHANT_ID, productId: DEMO_PRODUCT_ID };
+    await registerDemoCatalogue(api.url, config.operatorToken, merchant.url, demo);
+    return { config, api, worker, merchant, orderSystem, demo, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Registers the reference merchant and a monthly demo product, through the operator API. */
+async function registerDemoCatalogue(apiUrl: string, operatorToken: string, productionUrl: string, demo: { merchantId: string; productId: string }): Promise<void> {
+  const put = async (path: string, body: unknown): Promise<void> => {
+    const response = await fetch(new URL(path, apiUrl), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}`, 'x-operator': 'dev-stack' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`registering the demo catalogue failed: PUT ${path} → ${response.status} ${await response.text()}`);
+  };
+  await put(`/v1/merchants/${demo.merchantId}`, { name: 'Demo Merchant (reference merchant)', productionUrl, protocolVersion: 'v2', accessKey: DEMO_ACCESS_KEY });
+  await put(`/v1/merchants/${demo.merchantId}/products/${demo.productId}`, { name: 'Demo SaaS, monthly', chargingMode: 'PERIOD', retentionDays: 15 });
+}

@@ -1,0 +1,81 @@
+/**
+ * The fulfilment worker: runs the workflows and the activities that call merchants, the
+ * order system and PostgreSQL. `npm run worker` starts it alone; `npm start` runs it
+ * beside the API in the development stack.
+ */
+import { Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { createSmtpMailer } from './activities/mailer';
+import { createHttpMerchantClient } from './activities/merchant-client';
+import { loadConfig, type Config } from './config';
+import { migrate } from './db/migrate';
+import { createDb } from './db/pool';
+import { createLogger, type Logger } from './logger';
+import { encryptorFromConfig } from './security/keys';
+import { connectClient, connectWorker, installRuntimeLogger } from './temporal/connection';
+import { ensureSearchAttributes } from './temporal/search-attributes';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped (after shutdown()). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Builds the dependencies once, creates the worker and starts it. */
+export async function startWorker(config: Readonly<Config>, logger: Logger): Promise<RunningWorker> {
+  if (!config.db.url) throw new Error('DATABASE_URL is required to run the worker');
+  if (config.db.migrateOnStart) await migrate(config.db.url);
+  const db = createDb({ url: config.db.url, max: config.db.poolMax, onError: (err) => logger.warn({ err }, 'idle database client error') });
+
+  const { connection: clientConnection } = await connectClient(config.temporal);
+  const registered = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
+  if (registered.length) logger.info({ registered }, 'registered search attributes');
+  await clientConnection.close();
+
+  const connection = await connectWorker(config.temporal);
+  const activities = createActivities({
+    db,
+    encryptor: encryptorFromConfig(config),
+    merchantClient: createHttpMerchantClient({ timeoutMs: config.merchant.requestTimeoutMs }),
+    orderSystem: config.orderSystem,
+    mailer: config.notify.smtpUrl ? createSmtpMailer(config.notify.smtpUrl, config.notify.from) : undefined,
+  });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities,
+  });
+  const done = worker.run().finally(async () => {
+    await connection.close();
+    await db.close();
+  });
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'worker');
+  // The SDK stops the worker on SIGINT and SIGTERM by itself; run() then resolves.
+  installRuntimeLogger(logger);
+  const running = await startWorker(config, logger);
+  await running.done;
+  logger.info('worker stopped');
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
