@@ -5,7 +5,7 @@
  * - Temporal: TEMPORAL_ADDRESS when set, else a dev server from the installed CLI, else the
  *   SDK's download (TEST_TEMPORAL_ADDRESS).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -37,6 +37,8 @@ export default async function setup(): Promise<void> {
     databaseUrl = await recreateOnServer(process.env.DATABASE_URL, TEST_DATABASE);
   } else {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'saas-fulfillment-pg-'));
+    // As root the server runs as a separate `postgres` user, which must be able to reach it.
+    chmodSync(dataDir, 0o755);
     const postgres = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'data'), persistent: false });
     registerStopper('embedded PostgreSQL', async () => {
       await postgres.stop();

@@ -1,0 +1,215 @@
+/**
+ * POST /v1/marketplace/events over HTTP, on real PostgreSQL and a real dev server.
+ * Bad input gets a clear error and changes nothing; a good event is stored once and reaches
+ * its workflow through signal-with-start; repeats have one effect.
+ */
+import request from 'supertest';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { signWebhook } from '../../src/security/standard-webhooks';
+import { sampleOrderPaid } from '../../src/dev/marketplace-client';
+import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
+
+let h: ApiHarness;
+const merchantId = uniqueId('M');
+const productId = uniqueId('P');
+
+beforeAll(async () => {
+  h = await apiHarness();
+  await request(h.app)
+    .put(`/v1/merchants/${merchantId}`)
+    .set('authorization', `Bearer ${h.config.operatorToken}`)
+    .send({ name: 'Test merchant', productionUrl: 'http://127.0.0.1:9/saasproduce', protocolVersion: 'v2', accessKey: 'test-access-key' })
+    .expect(201);
+  await request(h.app)
+    .put(`/v1/merchants/${merchantId}/products/${productId}`)
+    .set('authorization', `Bearer ${h.config.operatorToken}`)
+    .send({ name: 'Monthly', chargingMode: 'PERIOD', retentionDays: 7 })
+    .expect(201);
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+function post(event: unknown, options: { id?: string; secret?: string; nowMs?: number; raw?: string } = {}) {
+  const body = options.raw ?? JSON.stringify(event);
+  const id = options.id ?? uniqueId('msg_');
+  const headers = signWebhook(options.secret ?? h.config.webhook.secret, id, body, options.nowMs);
+  return request(h.app).post('/v1/marketplace/events').set(headers).set('content-type', 'application/json').send(body);
+}
+
+async function storedEvents(eventId: string): Promise<number> {
+  const { rows } = await h.db.query<{ n: string }>('select count(*)::text as n from inbound_events where event_id = $1', [eventId]);
+  return Number(rows[0]!.n);
+}
+
+async function workflowExists(workflowId: string): Promise<boolean> {
+  try {
+    await h.client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
+async function signals(workflowId: string, name: string) {
+  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name);
+}
+
+const order = (overrides: Record<string, unknown> = {}) => {
+  const event = sampleOrderPaid({ merchantId, productId, orderId: uniqueId('CS') });
+  return { ...event, data: { ...event.data, ...overrides } };
+};
+
+describe('signature checks', () => {
+  test('when the signature is made with another secret, then 401 and nothing is stored', async () => {
+    const event = order();
+    const res = await post(event, { id: 'msg_forged', secret: 'whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA==' });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toMatchObject({ code: 'invalid_signature', message: expect.stringContaining('bad-signature') });
+    expect(await storedEvents('msg_forged')).toBe(0);
+    expect(await workflowExists(`subscription:${event.data.orderId}:${event.data.orderLineId}`)).toBe(false);
+  });
+
+  test('when the timestamp is older than 5 minutes, then 401 stale-timestamp', async () => {
+    const res = await post(order(), { nowMs: Date.now() - 6 * 60_000 });
+    expect(res.status).toBe(401);
+    expect(res.body.error.message).toContain('stale-timestamp');
+  });
+
+  test('when the signature headers are missing, then 401', async () => {
+    const res = await request(h.app).post('/v1/marketplace/events').set('content-type', 'application/json').send(JSON.stringify(order()));
+    expect(res.status).toBe(401);
+    expect(res.body.error.message).toContain('missing-headers');
+  });
+
+  test('when the body was altered after signing, then 401', async () => {
+    const event = order();
+    const body = JSON.stringify(event);
+    const headers = signWebhook(h.config.webhook.secret, 'msg_altered', body);
+    const res = await request(h.app).post('/v1/marketplace/events').set(headers).set('content-type', 'application/json').send(body.replace('99.00', '0.01'));
+    expect(res.status).toBe(401);
+    expect(await storedEvents('msg_altered')).toBe(0);
+  });
+});
+
+describe('validation', () => {
+  test('when orderId is missing, then 400 names data.orderId and nothing is stored', async () => {
+    const event = order();
+    delete (event.data as Record<string, unknown>).orderId;
+    const res = await post(event, { id: 'msg_no_order' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+    expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'data.orderId' })]));
+    expect(await storedEvents('msg_no_order')).toBe(0);
+  });
+
+  test('when a periodic order has no expireTime, then 400 says it is required for PERIOD', async () => {
+    const res = await post(order({ expireTime: undefined }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ field: 'data.expireTime', reason: 'required when chargingMode is PERIOD' }]);
+  });
+
+  test('when the amount has five decimals, then 400 on data.amount', async () => {
+    const res = await post(order({ amount: '1.00001' }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].field).toBe('data.amount');
+  });
+
+  test('when the event type is unknown, then 400 on type', async () => {
+    const res = await post({ type: 'order.exploded', data: {} });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0]).toMatchObject({ field: 'type' });
+  });
+
+  test('when the body is not JSON, then 400 invalid_json', async () => {
+    const res = await post(undefined, { raw: '{"type":' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_json');
+  });
+
+  test('when the merchant is unknown, then 422 and nothing is stored', async () => {
+    const res = await post(order({ merchantId: 'nobody' }), { id: 'msg_unknown_merchant' });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'unknown_merchant', details: [{ field: 'data.merchantId', reason: 'not registered' }] });
+    expect(await storedEvents('msg_unknown_merchant')).toBe(0);
+  });
+
+  test('when the product is unknown, then 422 unknown_product', async () => {
+    const res = await post(order({ productId: 'no-such-product' }));
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('unknown_product');
+  });
+
+  test('when the charging mode differs from the product, then 422', async () => {
+    const res = await post(order({ chargingMode: 'ONE_TIME' }));
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('charging_mode_mismatch');
+  });
+});
+
+describe('accepted events', () => {
+  test('when a valid order.paid arrives, then 202, the event and order line are stored and the workflow is started on our task queue', async () => {
+    const event = order();
+    const id = uniqueId('msg_');
+    const res = await post(event, { id });
+    const workflowId = `subscription:${event.data.orderId}:${event.data.orderLineId}`;
+
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ eventId: id, workflowId, status: 'accepted', duplicate: false });
+    expect(res.headers.location).toBe(`/v1/orders/${event.data.orderId}`);
+
+    const { rows } = await h.db.query('select response_status, workflow_id from inbound_events where event_id = $1', [id]);
+    expect(rows).toEqual([{ response_status: 202, workflow_id: workflowId }]);
+    const lines = await h.db.query('select status, amount::text, workflow_id from order_lines where order_id = $1', [event.data.orderId]);
+    expect(lines.rows).toEqual([{ status: 'provisioning', amount: '99.0000', workflow_id: workflowId }]);
+
+    const description = await h.client.workflow.getHandle(workflowId).describe();
+    expect(description.taskQueue).toBe(h.config.temporal.taskQueue);
+    expect(description.type).toBe('subscriptionWorkflow');
+    expect(description.searchAttributes.OrderId).toEqual([event.data.orderId]);
+    expect(description.searchAttributes.MerchantId).toEqual([merchantId]);
+    const paid = await signals(workflowId, 'orderPaid');
+    expect(paid).toHaveLength(1);
+  });
+
+  test('when the same webhook-id arrives again, then the same answer and no second effect', async () => {
+    const event = order();
+    const id = uniqueId('msg_');
+    const first = await post(event, { id });
+    const second = await post(event, { id });
+    expect(second.status).toBe(first.status);
+    expect(second.body).toEqual(first.body);
+    expect(await storedEvents(id)).toBe(1);
+    expect(await signals(first.body.workflowId, 'orderPaid')).toHaveLength(1);
+  });
+
+  test('when a webhook-id is reused for a different payload, then 409 and nothing changes', async () => {
+    const id = uniqueId('msg_');
+    await post(order(), { id }).expect(202);
+    const res = await post(order(), { id });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('event_id_reused');
+  });
+
+  test('when the same order arrives under a new webhook-id, then it reaches the same workflow', async () => {
+    const event = order();
+    const first = await post(event);
+    const second = await post(event);
+    expect(second.status).toBe(202);
+    expect(second.body.workflowId).toBe(first.body.workflowId);
+    // The workflow ignores the second by its order; it is delivered so nothing is lost.
+    expect(await signals(first.body.workflowId, 'orderPaid')).toHaveLength(2);
+  });
+
+  test('when the subscription already ended, then a late order.paid is answered as a duplicate and starts nothing', async () => {
+    const event = order();
+    const first = await post(event);
+    await h.client.workflow.getHandle(first.body.workflowId).terminate('test: subscription ended');
+    const late = await post(event);
+    expect(late.status).toBe(202);
+    expect(late.body).toMatchObject({ workflowId: first.body.workflowId, duplicate: true });
+  });
+});

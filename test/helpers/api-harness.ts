@@ -1,0 +1,64 @@
+/**
+ * The API on real PostgreSQL and a real Temporal dev server (both from the global setup),
+ * with no worker: started workflows stay pending, so a test sees exactly what the API did.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { Express } from 'express';
+import { createApp } from '../../src/api/app';
+import { loadConfig, type Config } from '../../src/config';
+import { createDb, type Db } from '../../src/db/pool';
+import { createLogger } from '../../src/logger';
+import { encryptorFromConfig } from '../../src/security/keys';
+import type { Encryptor } from '../../src/security/encryption';
+import { createSubscriptionGateway } from '../../src/temporal/subscriptions';
+
+export interface ApiHarness {
+  app: Express;
+  db: Db;
+  client: Client;
+  config: Readonly<Config>;
+  encryptor: Encryptor;
+  close(): Promise<void>;
+}
+
+export async function apiHarness(env: NodeJS.ProcessEnv = {}): Promise<ApiHarness> {
+  const databaseUrl = process.env.TEST_DATABASE_URL;
+  const temporalAddress = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!databaseUrl || !temporalAddress) throw new Error('run through jest: the global setup provides the database and Temporal');
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: `api-test-${process.pid}-${Date.now()}`,
+    ...env,
+  });
+  const db = createDb({ url: databaseUrl, max: 4 });
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection });
+  const encryptor = encryptorFromConfig(config);
+  const app = createApp({
+    db,
+    gateway: createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy }),
+    encryptor,
+    logger: createLogger('silent'),
+    config,
+    temporalHealthy: async () => true,
+  });
+  return {
+    app,
+    db,
+    client,
+    config,
+    encryptor,
+    async close() {
+      await db.close();
+      await connection.close();
+    },
+  };
+}
+
+let counter = 0;
+/** Ids unique across test runs against the same database. */
+export function uniqueId(prefix: string): string {
+  counter += 1;
+  return `${prefix}${Date.now().toString(36)}${process.pid.toString(36)}${counter}`.toUpperCase();
+}
