@@ -2,7 +2,8 @@
  * Four projects, split by what they need:
  *   unit        pure code and the reference merchant over loopback HTTP;
  *   workflows   the Java time-skipping test server, production windows;
- *   api         the API over HTTP on real PostgreSQL and a real Temporal dev server;
+ *   api         the API over HTTP, and the activities, on real PostgreSQL and a real
+ *               Temporal dev server;
  *   integration end to end: dev server, PostgreSQL, worker, API and reference merchant.
  * Suites run one at a time (`--runInBand` in npm test): the time-skipping server's clock is
  * shared, and a 2-core machine gains nothing from parallel Temporal suites.
@@ -23,7 +24,7 @@ module.exports = {
     {
       ...common,
       displayName: 'api',
-      testMatch: ['<rootDir>/test/api/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/api/**/*.test.ts', '<rootDir>/test/activities/**/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/services-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/teardown.ts',
     },

@@ -31,10 +31,11 @@ function classify<S extends typeof baseResponseSchema>(
   processingAllowed: boolean,
 ): { outcome: MerchantCallOutcome; parsed?: z.infer<S> } {
   const base = { activity, startedAtMs: result.startedAtMs, latencyMs: result.latencyMs, httpStatus: result.httpStatus };
-  if (result.error !== undefined) return { outcome: { ...base, kind: 'failure', error: result.error } };
+  // The status says more than the body of an error page, so it is checked first.
   if (result.httpStatus !== undefined && (result.httpStatus < 200 || result.httpStatus >= 300)) {
     return { outcome: { ...base, kind: 'failure', error: `HTTP ${result.httpStatus}` } };
   }
+  if (result.error !== undefined) return { outcome: { ...base, kind: 'failure', error: result.error } };
   const parsed = schema.safeParse(result.json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
