@@ -37,4 +37,5 @@ module.exports = {
     },
   ],
   testTimeout: 120_000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };
