@@ -10,11 +10,12 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export interface WebhookHeaders {
+/** A type alias (not an interface) so it can be passed wherever a header record is expected. */
+export type WebhookHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 function secretBytes(secret: string): Buffer {
   return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');

@@ -185,8 +185,10 @@ export class SubscriptionState {
   /** Waits for as long as it takes an operator to press restart. */
   async waitForRestart(reason: string): Promise<void> {
     this.setStep('waiting-for-restart', reason);
+    this.setSearchStatus('waiting-for-restart');
     await condition(() => this.restartPending);
     this.restartPending = false;
+    this.setSearchStatus(this.status);
   }
 
   private consumeRestart(): boolean {

@@ -1,0 +1,86 @@
+/**
+ * Shared pieces of the activity suites: the test database, the development encryptor,
+ * merchants registered straight into the merchants table, unique ids, a logger that keeps
+ * what activities log, and ports that are known to refuse connections.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { loadConfig, type Config } from '../../src/config';
+import { createDb, type Db } from '../../src/db/pool';
+import { upsertMerchant } from '../../src/db/repositories/merchants';
+import type { Encryptor } from '../../src/security/encryption';
+import { encryptorFromConfig } from '../../src/security/keys';
+
+/** Development defaults: the development data key and order-system secret. */
+export const config: Readonly<Config> = loadConfig({});
+export const encryptor: Encryptor = encryptorFromConfig(config);
+
+export function testDb(): Db {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('run through jest --selectProjects api: its global setup provides TEST_DATABASE_URL');
+  return createDb({ url, max: 4 });
+}
+
+let counter = 0;
+/** Unique across runs against the same database and across suites of one run. */
+export function uniqueId(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${process.pid.toString(36)}-${counter}`;
+}
+
+/** Registers a merchant the way the operator API stores it: the access key encrypted. */
+export async function registerMerchant(
+  db: Db,
+  m: { merchantId: string; productionUrl: string; accessKey: string; contactEmail?: string },
+): Promise<void> {
+  await upsertMerchant(db, {
+    merchantId: m.merchantId,
+    name: `Test merchant ${m.merchantId}`,
+    productionUrl: m.productionUrl,
+    protocolVersion: 'v2',
+    accessKeyEnc: encryptor.encrypt(m.accessKey),
+    ...(m.contactEmail === undefined ? {} : { contactEmail: m.contactEmail }),
+  });
+}
+
+export interface LogEntry {
+  level: LogLevel;
+  message: string;
+  meta: LogMetadata | undefined;
+}
+
+/** A Temporal logger that keeps entries, so tests can assert what an activity logged (and that it logged no secrets). */
+export function recordingLogger(): Logger & { entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const at =
+    (level: LogLevel) =>
+    (message: string, meta?: LogMetadata): void => {
+      entries.push({ level, message, meta });
+    };
+  return {
+    entries,
+    log: (level, message, meta) => entries.push({ level, message, meta }),
+    trace: at('TRACE'),
+    debug: at('DEBUG'),
+    info: at('INFO'),
+    warn: at('WARN'),
+    error: at('ERROR'),
+  };
+}
+
+/** An activity environment whose log entries the test can read. */
+export function activityEnv(): { env: MockActivityEnvironment; logs: LogEntry[] } {
+  const logger = recordingLogger();
+  return { env: new MockActivityEnvironment(undefined, { logger }), logs: logger.entries };
+}
+
+/** A loopback URL on a port that was just free and is closed again, so connecting is refused. */
+export async function closedPortUrl(path = '/'): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  return `http://127.0.0.1:${port}${path}`;
+}
