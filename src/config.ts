@@ -87,45 +87,53 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses and freezes the configuration from an environment (process.env by default). */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+/** Keys that production mode requires, with why they cannot default. */
+const REQUIRED_IN_PRODUCTION = ['WEBHOOK_SECRET', 'OPERATOR_TOKEN', 'DATA_ENCRYPTION_KEY', 'ORDER_SYSTEM_SECRET', 'DATABASE_URL', 'ORDER_SYSTEM_URL'] as const;
+
+/** Problems that only production mode has: missing secrets, and the public development ones. */
+function productionProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = REQUIRED_IN_PRODUCTION.filter((key) => !env[key]).map((key) => `${key}: required in production mode`);
+  const published: Array<[string, string]> = [
+    ['WEBHOOK_SECRET', DEVELOPMENT_SECRETS.webhookSecret],
+    ['OPERATOR_TOKEN', DEVELOPMENT_SECRETS.operatorToken],
+    ['DATA_ENCRYPTION_KEY', DEVELOPMENT_SECRETS.dataEncryptionKey],
+    ['ORDER_SYSTEM_SECRET', DEVELOPMENT_SECRETS.orderSystemSecret],
+  ];
+  for (const [key, value] of published) {
+    if (env[key] === value) problems.push(`${key}: the published development value cannot be used in production mode`);
   }
+  return problems;
+}
+
+/**
+ * Parses and freezes the configuration from an environment (process.env by default).
+ * Empty values count as unset (`PORT=` in an env file means "default", not port 0), and
+ * every problem is reported at once.
+ */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (env.APP_MODE === 'production') problems.push(...productionProblems(env));
+  if (!parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
-  const production = e.APP_MODE === 'production';
-  const problems: string[] = [];
-  const secret = (value: string | undefined, key: string, fallback: string): string => {
-    if (value) return value;
-    if (production) problems.push(`${key}: required in production mode`);
-    return fallback;
-  };
   const config: Config = {
     mode: e.APP_MODE,
     http: { host: e.HOST, port: e.PORT },
     logLevel: e.LOG_LEVEL,
     db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, migrateOnStart: e.MIGRATE_ON_START },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
-    webhook: {
-      secret: secret(e.WEBHOOK_SECRET, 'WEBHOOK_SECRET', DEVELOPMENT_SECRETS.webhookSecret),
-      toleranceSeconds: e.WEBHOOK_TOLERANCE_SECONDS,
-    },
-    operatorToken: secret(e.OPERATOR_TOKEN, 'OPERATOR_TOKEN', DEVELOPMENT_SECRETS.operatorToken),
+    webhook: { secret: e.WEBHOOK_SECRET ?? DEVELOPMENT_SECRETS.webhookSecret, toleranceSeconds: e.WEBHOOK_TOLERANCE_SECONDS },
+    operatorToken: e.OPERATOR_TOKEN ?? DEVELOPMENT_SECRETS.operatorToken,
     encryption: {
-      primaryKey: secret(e.DATA_ENCRYPTION_KEY, 'DATA_ENCRYPTION_KEY', DEVELOPMENT_SECRETS.dataEncryptionKey),
+      primaryKey: e.DATA_ENCRYPTION_KEY ?? DEVELOPMENT_SECRETS.dataEncryptionKey,
       oldKeys: e.DATA_ENCRYPTION_OLD_KEYS ? e.DATA_ENCRYPTION_OLD_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : [],
     },
-    orderSystem: {
-      url: e.ORDER_SYSTEM_URL,
-      secret: secret(e.ORDER_SYSTEM_SECRET, 'ORDER_SYSTEM_SECRET', DEVELOPMENT_SECRETS.orderSystemSecret),
-    },
+    orderSystem: { url: e.ORDER_SYSTEM_URL, secret: e.ORDER_SYSTEM_SECRET ?? DEVELOPMENT_SECRETS.orderSystemSecret },
     merchant: { requestTimeoutMs: e.MERCHANT_REQUEST_TIMEOUT_MS },
     notify: { smtpUrl: e.SMTP_URL, from: e.NOTIFY_FROM },
     policy: PRODUCTION_POLICY,
   };
-  if (production && !e.DATABASE_URL) problems.push('DATABASE_URL: required in production mode');
-  if (production && !e.ORDER_SYSTEM_URL) problems.push('ORDER_SYSTEM_URL: required in production mode');
   for (const key of [config.encryption.primaryKey, ...config.encryption.oldKeys]) {
     if (Buffer.from(key, 'base64').length !== 32) problems.push('DATA_ENCRYPTION_KEY / DATA_ENCRYPTION_OLD_KEYS: each key must be 32 bytes, base64-encoded');
   }
@@ -133,7 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     try {
       const overrides = policyOverrideSchema.safeParse(JSON.parse(e.RETRY_POLICY_JSON));
       if (overrides.success) config.policy = mergePolicy(PRODUCTION_POLICY, overrides.data);
-      else problems.push(...overrides.error.issues.map((i) => `RETRY_POLICY_JSON.${i.path.join('.')}: ${i.message}`));
+      else problems.push(...overrides.error.issues.map((i) => `${['RETRY_POLICY_JSON', ...i.path.map(String)].join('.')}: ${i.message}`));
     } catch {
       problems.push('RETRY_POLICY_JSON: not valid JSON');
     }

@@ -18,7 +18,7 @@ export const ResultCode = {
 
 export type ResultCodeValue = (typeof ResultCode)[keyof typeof ResultCode];
 
-const descriptions: Record<string, string> = {
+const descriptions: ReadonlyMap<string, string> = new Map(Object.entries({
   '000000': 'success',
   '000001': 'authentication or signature check failed',
   '000002': 'illegal request parameter',
@@ -33,11 +33,11 @@ const descriptions: Record<string, string> = {
   '000105': 'account already holds the benefit and cannot subscribe again',
   '000106': 'product resources sold out',
   '000107': 'SaaS e-mail domain already exists',
-};
+}));
 
 /** A human-readable meaning for a result code; codes outside §3 are named as such. */
 export function describeResultCode(code: string): string {
-  return descriptions[code] ?? `undocumented result code ${code}`;
+  return descriptions.get(code) ?? `undocumented result code ${code}`;
 }
 
 /** A result that completes the call. */

@@ -4,6 +4,7 @@
  * responses are parsed leniently (unknown fields ignored) because merchants add fields.
  */
 import { z } from 'zod';
+import { isValidKooTime } from './time';
 
 const id64 = z.string().min(1).max(64);
 /** `testFlag`: `1` debug, `0` or absent production (spec §1.6); some V1 pages use an integer. */
@@ -13,7 +14,10 @@ const testFlag = z
   .optional();
 
 /** `yyyyMMddHHmmss`, or 17 digits with milliseconds as in the spec's example (§2.3: accept both). */
-export const kooTimeSchema = z.string().regex(/^\d{14}(\d{3})?$/, 'expected yyyyMMddHHmmss or yyyyMMddHHmmssSSS');
+export const kooTimeSchema = z
+  .string()
+  .regex(/^\d{14}(\d{3})?$/, 'expected yyyyMMddHHmmss or yyyyMMddHHmmssSSS')
+  .refine(isValidKooTime, 'not a real date and time');
 
 export const newInstanceRequestSchema = z.object({
   activity: z.literal('newInstance'),
@@ -126,7 +130,8 @@ export const appInfoSchema = z.object({
 
 export const usageInfoSchema = z.looseObject({
   relatedInstanceId: z.string().min(1),
-  usageValue: z.union([z.number(), z.string()]).transform((value) => Number(value)),
+  // Double(12,4) on the wire, sometimes as a string: a decimal either way, never NaN.
+  usageValue: z.union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number')]).transform((value) => Number(value)),
 });
 
 /**

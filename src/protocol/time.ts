@@ -19,10 +19,26 @@ export function toKooTime(instant: Date | string | number): string {
   );
 }
 
+function parse(value: string): number | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})?$/.exec(value);
+  if (!match) return undefined;
+  const [y, mo, d, h, mi, s, ms] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number, number];
+  const epoch = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const date = new Date(epoch);
+  // Date.UTC rolls impossible values over (month 13 becomes January): refuse them instead.
+  const exact =
+    date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && date.getUTCHours() === h && date.getUTCMinutes() === mi && date.getUTCSeconds() === s;
+  return exact ? epoch : undefined;
+}
+
+/** Whether a string is a real `yyyyMMddHHmmss[SSS]` instant. */
+export function isValidKooTime(value: string): boolean {
+  return parse(value) !== undefined;
+}
+
 /** Parses `yyyyMMddHHmmss` or `yyyyMMddHHmmssSSS` (UTC) into epoch milliseconds. */
 export function fromKooTime(value: string): number {
-  const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})?$/.exec(value);
-  if (!match) throw new RangeError(`not a KooGallery time: ${value}`);
-  const [, y, mo, d, h, mi, s, ms] = match;
-  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms ?? 0));
+  const epoch = parse(value);
+  if (epoch === undefined) throw new RangeError(`not a KooGallery time: ${value}`);
+  return epoch;
 }

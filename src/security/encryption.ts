@@ -8,6 +8,8 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
+const TAG_BYTES = 16;
+
 export interface Encryptor {
   encrypt(plaintext: string): string;
   decrypt(envelope: string): string;
@@ -33,7 +35,7 @@ export function createEncryptor(keys: DataKey[]): Encryptor {
   return {
     encrypt(plaintext) {
       const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', primary.key, iv);
+      const cipher = createCipheriv('aes-256-gcm', primary.key, iv, { authTagLength: TAG_BYTES });
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const tag = cipher.getAuthTag();
       return ['v1', primary.id, iv.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
@@ -43,8 +45,11 @@ export function createEncryptor(keys: DataKey[]): Encryptor {
       if (version !== 'v1' || !keyId || !iv || !tag || ciphertext === undefined) throw new Error('not an encrypted value');
       const key = byId.get(keyId);
       if (!key) throw new Error(`no data encryption key with id ${keyId}`);
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      const authTag = Buffer.from(tag, 'base64url');
+      // A shortened tag would make forgeries cheap: only the full 16 bytes are accepted.
+      if (authTag.length !== TAG_BYTES) throw new Error('not an encrypted value');
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
+      decipher.setAuthTag(authTag);
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
     },
   };

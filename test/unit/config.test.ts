@@ -180,10 +180,35 @@ describe('MIGRATE_ON_START', () => {
     expect(loadConfig({ MIGRATE_ON_START: 'false' }).db.migrateOnStart).toBe(false);
   });
 
-  test.each(['1', '0', 'yes', 'TRUE', 'False', ''])('%p is reported', (value) => {
+  test.each(['1', '0', 'yes', 'TRUE', 'False'])('%p is reported', (value) => {
     const problems = problemsOf({ MIGRATE_ON_START: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^MIGRATE_ON_START: /);
+  });
+});
+
+describe('empty values and production safety', () => {
+  test('an empty value counts as unset: PORT= means the default port, not a random one', () => {
+    expect(loadConfig({ PORT: '', MIGRATE_ON_START: '' })).toMatchObject({ http: { port: 3000 }, db: { migrateOnStart: true } });
+  });
+
+  test('production mode refuses the published development secrets even when given explicitly', () => {
+    const problems = problemsOf({
+      APP_MODE: 'production',
+      WEBHOOK_SECRET: DEVELOPMENT_SECRETS.webhookSecret,
+      OPERATOR_TOKEN: 'operator-token-0123456789',
+      DATA_ENCRYPTION_KEY: DEVELOPMENT_SECRETS.dataEncryptionKey,
+      ORDER_SYSTEM_SECRET: DEVELOPMENT_SECRETS.orderSystemSecret,
+      DATABASE_URL: 'postgres://u:p@db/x',
+      ORDER_SYSTEM_URL: 'https://orders.example.com',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATA_ENCRYPTION_KEY', 'ORDER_SYSTEM_SECRET', 'WEBHOOK_SECRET']);
+  });
+
+  test('a bad key and the missing production secrets are reported together', () => {
+    const problems = problemsOf({ APP_MODE: 'production', PORT: 'abc' });
+    expect(problems).toHaveLength(7);
+    expect(problems[0]).toMatch(/^PORT: /);
   });
 });
 

@@ -384,3 +384,18 @@ describe('KooGallery time strings', () => {
     },
   );
 });
+
+describe('values that only look right', () => {
+  test('a usageValue that is not a decimal is refused, not turned into NaN or 0', () => {
+    expect(usageInfoSchema.safeParse({ relatedInstanceId: 'sms-1', usageValue: 'abc' }).success).toBe(false);
+    expect(usageInfoSchema.safeParse({ relatedInstanceId: 'sms-1', usageValue: '' }).success).toBe(false);
+    expect(usageInfoSchema.parse({ relatedInstanceId: 'sms-1', usageValue: '12.5000' }).usageValue).toBe(12.5);
+  });
+
+  test('impossible dates are refused instead of rolling over', () => {
+    expect(kooTimeSchema.safeParse('20221301000000').success).toBe(false);
+    expect(kooTimeSchema.safeParse('20240229235959').success).toBe(true);
+    expect(() => fromKooTime('20230230250000')).toThrow(RangeError);
+    expect(() => fromKooTime('20230229000000')).toThrow(RangeError);
+  });
+});

@@ -276,3 +276,12 @@ describe('Standard Webhooks', () => {
     expect(verifyWebhook({ secret: WHSEC, headers, body: BODY, nowMs: NOW_MS })).toEqual({ ok: false, reason: 'bad-timestamp' });
   });
 });
+
+describe('authentication tag length', () => {
+  test('a GCM tag truncated to 4 bytes is refused', () => {
+    const encryptor = createEncryptor([parseDataKey(Buffer.alloc(32, 2).toString('base64'))]);
+    const [v, id, iv, tag, ct] = encryptor.encrypt('merchant-access-key').split('.');
+    const short = Buffer.from(tag!, 'base64url').subarray(0, 4).toString('base64url');
+    expect(() => encryptor.decrypt([v, id, iv, short, ct].join('.'))).toThrow('not an encrypted value');
+  });
+});
