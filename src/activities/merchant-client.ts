@@ -49,6 +49,8 @@ export function createHttpMerchantClient({ timeoutMs, now = Date.now }: HttpMerc
           redirect: 'error',
         });
       } catch (error) {
+        // A cancelled activity (worker shutting down) is not the merchant's failure.
+        if (signal?.aborted) throw signal.reason ?? error;
         const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
         return { startedAtMs, latencyMs: elapsed(), error: reason };
       }
@@ -56,6 +58,7 @@ export function createHttpMerchantClient({ timeoutMs, now = Date.now }: HttpMerc
       try {
         text = await response.text();
       } catch (error) {
+        if (signal?.aborted) throw signal.reason ?? error;
         const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
         return { startedAtMs, latencyMs: elapsed(), httpStatus: response.status, error: reason };
       }
@@ -69,10 +72,13 @@ export function createHttpMerchantClient({ timeoutMs, now = Date.now }: HttpMerc
   };
 }
 
-function describeNetworkError(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ? `${error.message}: ${cause.code}` : error.message;
-  }
-  return String(error);
+/**
+ * fetch's message ("fetch failed") says little; its cause's code (ECONNREFUSED, ENOTFOUND…)
+ * says what went wrong. Duck-typed, because errors from Node's internals are not always
+ * instances of this realm's Error (under test sandboxes, for one).
+ */
+export function describeNetworkError(error: unknown): string {
+  const message = typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
+  const cause = typeof error === 'object' && error !== null && 'cause' in error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return cause && typeof cause.code === 'string' ? `${message}: ${cause.code}` : message;
 }

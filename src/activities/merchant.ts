@@ -89,7 +89,7 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
       const { outcome, parsed } = classify('queryInstance', result, queryInstanceResponseSchema, true);
       const info = outcome.kind === 'success' ? parsed?.info?.find((entry) => entry.instanceId === call.instanceId) : undefined;
       if (outcome.kind === 'success' && !info) {
-        return { ...outcome, kind: 'processing', error: 'answer does not list the instance yet', ready: false };
+        return { ...outcome, kind: 'processing', error: 'answer does not list the instance yet', instanceId: call.instanceId, ready: false };
       }
       if (info?.appInfo) {
         await saveInstanceAppInfo(db, {

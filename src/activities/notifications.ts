@@ -8,6 +8,7 @@ import type { Queryable } from '../db/pool';
 import { findMerchant } from '../db/repositories/merchants';
 import { insertNotification, markEmail } from '../db/repositories/notifications';
 import type { MerchantNotification } from '../shared/types';
+import { describeNetworkError } from './merchant-client';
 
 export interface Mailer {
   send(message: { to: string; subject: string; text: string }): Promise<void>;
@@ -38,7 +39,7 @@ export function createNotificationActivities({ db, mailer }: NotificationDeps) {
         await markEmail(db, row.id, 'sent');
         return { notificationId: row.id, email: 'sent' };
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = describeNetworkError(error);
         await markEmail(db, row.id, 'failed', message);
         // The in-site message stands; a mail outage must not hold up fulfilment.
         log.warn('notification e-mail failed', { notificationId: row.id, merchantId: n.merchantId, error: message });

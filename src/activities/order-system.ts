@@ -8,6 +8,7 @@ import { ApplicationFailure, cancellationSignal, log } from '@temporalio/activit
 import type { Queryable } from '../db/pool';
 import { ensureCallback, markCallback } from '../db/repositories/order-system-callbacks';
 import { signWebhook } from '../security/standard-webhooks';
+import { describeNetworkError } from './merchant-client';
 import { ErrorType } from '../shared/errors';
 import type { OrderSystemCallback } from '../shared/types';
 
@@ -40,7 +41,7 @@ export function createOrderSystemActivities({ db, orderSystem, timeoutMs = 10_00
           signal: AbortSignal.any([cancellationSignal(), AbortSignal.timeout(timeoutMs)]),
         });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = describeNetworkError(error);
         await markCallback(db, callback.idempotencyKey, 'pending', message);
         throw new Error(`order system unreachable: ${message}`);
       }

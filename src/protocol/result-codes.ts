@@ -33,6 +33,10 @@ const descriptions: ReadonlyMap<string, string> = new Map(Object.entries({
   '000105': 'account already holds the benefit and cannot subscribe again',
   '000106': 'product resources sold out',
   '000107': 'SaaS e-mail domain already exists',
+  '000900': 'effective order has insufficient License quota',
+  '000901': 'apply within the order validity window',
+  '000902': 'periodic License needs an expiry date',
+  '000903': 'device fingerprint or hardware ID required',
 }));
 
 /** A human-readable meaning for a result code; codes outside §3 are named as such. */

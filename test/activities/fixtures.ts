@@ -70,10 +70,22 @@ export function recordingLogger(): Logger & { entries: LogEntry[] } {
   };
 }
 
+export interface ActivityEnv {
+  env: MockActivityEnvironment;
+  /** `env.run` with the activity's own result type (MockActivityEnvironment.run infers `unknown`). */
+  run<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R>;
+  logs: LogEntry[];
+}
+
 /** An activity environment whose log entries the test can read. */
-export function activityEnv(): { env: MockActivityEnvironment; logs: LogEntry[] } {
+export function activityEnv(): ActivityEnv {
   const logger = recordingLogger();
-  return { env: new MockActivityEnvironment(undefined, { logger }), logs: logger.entries };
+  const env = new MockActivityEnvironment(undefined, { logger });
+  return {
+    env,
+    run: <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => env.run(fn, ...args) as Promise<R>,
+    logs: logger.entries,
+  };
 }
 
 /** A loopback URL on a port that was just free and is closed again, so connecting is refused. */

@@ -11,6 +11,7 @@ import { createHttpMerchantClient } from '../../src/activities/merchant-client';
 import { createMerchantDirectory } from '../../src/activities/merchant-directory';
 import type { Db } from '../../src/db/pool';
 import { findInstance } from '../../src/db/repositories/instances';
+import { findMerchant } from '../../src/db/repositories/merchants';
 import { startMerchantSim, type MerchantSim } from '../../src/merchant-sim';
 import type { NewInstanceCall, QueryInstanceCall } from '../../src/shared/types';
 import { activityEnv, closedPortUrl, config, encryptor, registerMerchant, testDb, uniqueId } from './fixtures';
@@ -80,6 +81,8 @@ function queryCall(created: NewInstanceCall, instanceId: string): QueryInstanceC
   };
 }
 
+const findMerchantUrl = async (merchantId: string): Promise<string | undefined> => (await findMerchant(db, merchantId))?.productionUrl;
+
 /** The requests a sim received whose body carries `marker` (a businessId or instanceId). */
 const requestsWith = (target: MerchantSim, marker: string) => target.requests().filter((r) => r.body.includes(marker));
 
@@ -96,7 +99,7 @@ describe('callNewInstance', () => {
   test('when the merchant provisions synchronously, then success with its instanceId, from one request it verified as signed', async () => {
     const call = newInstanceCall(merchant.sync);
     const before = Date.now();
-    const outcome = await activityEnv().env.run(activities.callNewInstance, call);
+    const outcome = await activityEnv().run(activities.callNewInstance, call);
     const after = Date.now();
 
     expect(outcome).toEqual({
@@ -125,9 +128,9 @@ describe('callNewInstance', () => {
   test('when the same order line is created again with a new businessId, then the instanceId is the one the merchant already assigned', async () => {
     const first = newInstanceCall(merchant.sync);
     const retry = { ...first, businessId: randomUUID() };
-    const { env } = activityEnv();
-    await env.run(activities.callNewInstance, first);
-    const outcome = await env.run(activities.callNewInstance, retry);
+    const { run } = activityEnv();
+    await run(activities.callNewInstance, first);
+    const outcome = await run(activities.callNewInstance, retry);
 
     expect(outcome).toMatchObject({ kind: 'success', resultCode: '000000', instanceId: first.businessId });
     expect(outcome.instanceId).not.toBe(retry.businessId);
@@ -137,7 +140,7 @@ describe('callNewInstance', () => {
   test('when the merchant fails with 000100 before doing anything, then failure with the documented meaning, and no instance exists', async () => {
     sim.faults.add({ activity: 'newInstance', mode: 'fail', resultCode: '000100', times: 1 });
     const call = newInstanceCall(merchant.sync);
-    const outcome = await activityEnv().env.run(activities.callNewInstance, call);
+    const outcome = await activityEnv().run(activities.callNewInstance, call);
 
     expect(outcome).toEqual({
       kind: 'failure',
@@ -156,7 +159,7 @@ describe('callNewInstance', () => {
   test('when the merchant does the work but answers 000100, then failure with 000100 and no instanceId leaks out of the failure', async () => {
     sim.faults.add({ activity: 'newInstance', mode: 'code', resultCode: '000100', times: 1 });
     const call = newInstanceCall(merchant.sync);
-    const outcome = await activityEnv().env.run(activities.callNewInstance, call);
+    const outcome = await activityEnv().run(activities.callNewInstance, call);
 
     expect(outcome).toEqual({
       kind: 'failure',
@@ -174,7 +177,7 @@ describe('callNewInstance', () => {
 
   test('when the merchant answers a code the spec does not define, then failure naming it undocumented', async () => {
     sim.faults.add({ activity: 'newInstance', mode: 'code', resultCode: '123456', times: 1 });
-    const outcome = await activityEnv().env.run(activities.callNewInstance, newInstanceCall(merchant.sync));
+    const outcome = await activityEnv().run(activities.callNewInstance, newInstanceCall(merchant.sync));
 
     expect(outcome).toEqual({
       kind: 'failure',
@@ -190,7 +193,7 @@ describe('callNewInstance', () => {
 
   test('when the answer is cut short and is not JSON, then failure saying so with its size, and no result code', async () => {
     sim.faults.add({ activity: 'newInstance', mode: 'malformed', times: 1 });
-    const outcome = await activityEnv().env.run(activities.callNewInstance, newInstanceCall(merchant.sync));
+    const outcome = await activityEnv().run(activities.callNewInstance, newInstanceCall(merchant.sync));
 
     expect(outcome).toEqual({
       kind: 'failure',
@@ -206,7 +209,7 @@ describe('callNewInstance', () => {
   test('when the merchant answers HTTP 503 with a text body, then failure "HTTP 503" carrying the status', async () => {
     sim.faults.add({ activity: 'newInstance', mode: 'http-error', httpStatus: 503, times: 1 });
     const call = newInstanceCall(merchant.sync);
-    const outcome = await activityEnv().env.run(activities.callNewInstance, call);
+    const outcome = await activityEnv().run(activities.callNewInstance, call);
 
     expect(outcome).toEqual({ kind: 'failure', activity: 'newInstance', ...timing, httpStatus: 503, error: 'HTTP 503' });
     expect(outcome.latencyMs).toBeGreaterThanOrEqual(0);
@@ -221,7 +224,7 @@ describe('callNewInstance', () => {
       encryptor,
     });
     sim.faults.add({ activity: 'newInstance', mode: 'slow', delayMs: 1500, times: 1 });
-    const outcome = await activityEnv().env.run(shortTimeout.callNewInstance, newInstanceCall(merchant.sync));
+    const outcome = await activityEnv().run(shortTimeout.callNewInstance, newInstanceCall(merchant.sync));
 
     expect(outcome).toEqual({ kind: 'failure', activity: 'newInstance', ...timing, error: 'no answer within 300 ms' });
     // Timer granularity can shave a millisecond off the measured wait.
@@ -229,9 +232,21 @@ describe('callNewInstance', () => {
     expect(outcome.latencyMs).toBeLessThan(1500);
   });
 
+  test('when the activity is cancelled while the merchant is slow, then the request is aborted at once instead of waiting for the answer', async () => {
+    sim.faults.add({ activity: 'newInstance', mode: 'slow', delayMs: 1500, times: 1 });
+    const { run, env } = activityEnv();
+    const started = Date.now();
+    const cancel = setTimeout(() => env.cancel(), 100);
+    const settled: unknown = await run(activities.callNewInstance, newInstanceCall(merchant.sync)).catch((error: unknown) => error);
+    clearTimeout(cancel);
+
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(settled).not.toMatchObject({ kind: 'success' });
+  });
+
   test('when the merchant provisions asynchronously, then processing (000004) with its instanceId', async () => {
     const call = newInstanceCall(merchant.async);
-    const outcome = await activityEnv().env.run(activities.callNewInstance, call);
+    const outcome = await activityEnv().run(activities.callNewInstance, call);
 
     expect(outcome).toEqual({
       kind: 'processing',
@@ -247,7 +262,7 @@ describe('callNewInstance', () => {
 
   test('when the merchant is registered with an access key the URL is not bound to, then failure 000001 and the merchant saw a bad signature', async () => {
     const call = newInstanceCall(merchant.wrongKey);
-    const outcome = await activityEnv().env.run(activities.callNewInstance, call);
+    const outcome = await activityEnv().run(activities.callNewInstance, call);
 
     expect(outcome).toEqual({
       kind: 'failure',
@@ -266,17 +281,24 @@ describe('callNewInstance', () => {
   test('when the merchant is not registered, then failure naming it, with no request sent', async () => {
     const missing = uniqueId('M-missing');
     const call = newInstanceCall(missing);
-    const outcome = await activityEnv().env.run(activities.callNewInstance, call);
+    const outcome = await activityEnv().run(activities.callNewInstance, call);
 
     expect(outcome).toEqual({ kind: 'failure', activity: 'newInstance', ...timing, latencyMs: 0, error: `merchant ${missing} is not registered` });
     expect(requestsWith(sim, call.businessId)).toHaveLength(0);
     expect(requestsWith(asyncSim, call.businessId)).toHaveLength(0);
   });
 
-  test('when nothing listens on the production URL, then failure naming ECONNREFUSED', async () => {
-    const outcome = await activityEnv().env.run(activities.callNewInstance, newInstanceCall(merchant.unreachable));
+  test('when nothing listens on the production URL, then failure with a network error and no HTTP status or result code', async () => {
+    const url = (await findMerchantUrl(merchant.unreachable))!;
+    // The port really refuses connections (not a timeout, not a blocked port).
+    const raw: unknown = await fetch(url, { method: 'POST' }).catch((error: unknown) => error);
+    expect((raw as { cause?: { code?: string } }).cause?.code).toBe('ECONNREFUSED');
+
+    const outcome = await activityEnv().run(activities.callNewInstance, newInstanceCall(merchant.unreachable));
 
     expect(outcome).toEqual({ kind: 'failure', activity: 'newInstance', ...timing, error: 'fetch failed: ECONNREFUSED' });
+    expect(outcome).not.toHaveProperty('resultCode');
+    expect(outcome.httpStatus).toBeUndefined();
     expect(outcome.latencyMs).toBeGreaterThanOrEqual(0);
   });
 });
@@ -284,13 +306,13 @@ describe('callNewInstance', () => {
 describe('callQueryInstance', () => {
   test('when the instance is ready, then success and ready, and its app info is stored encrypted on the instance row', async () => {
     const created = newInstanceCall(merchant.sync);
-    const { env } = activityEnv();
-    const create = await env.run(activities.callNewInstance, created);
+    const { run } = activityEnv();
+    const create = await run(activities.callNewInstance, created);
     expect(create.kind).toBe('success');
     const instanceId = create.instanceId!;
 
     const before = Date.now();
-    const outcome = await env.run(activities.callQueryInstance, queryCall(created, instanceId));
+    const outcome = await run(activities.callQueryInstance, queryCall(created, instanceId));
     const after = Date.now();
 
     expect(outcome).toEqual({
@@ -328,11 +350,11 @@ describe('callQueryInstance', () => {
 
   test('when the merchant is still provisioning, then processing and not ready, with nothing stored; the next poll is ready', async () => {
     const created = newInstanceCall(merchant.async);
-    const { env } = activityEnv();
-    const create = await env.run(activities.callNewInstance, created);
+    const { run } = activityEnv();
+    const create = await run(activities.callNewInstance, created);
     expect(create).toMatchObject({ kind: 'processing', instanceId: created.businessId });
 
-    const first = await env.run(activities.callQueryInstance, queryCall(created, created.businessId));
+    const first = await run(activities.callQueryInstance, queryCall(created, created.businessId));
     expect(first).toEqual({
       kind: 'processing',
       activity: 'queryInstance',
@@ -346,7 +368,7 @@ describe('callQueryInstance', () => {
     expect(first.latencyMs).toBeGreaterThanOrEqual(0);
     expect(await findInstance(db, created.businessId)).toBeUndefined();
 
-    const second = await env.run(activities.callQueryInstance, queryCall(created, created.businessId));
+    const second = await run(activities.callQueryInstance, queryCall(created, created.businessId));
     expect(second).toMatchObject({ kind: 'success', resultCode: '000000', instanceId: created.businessId, ready: true });
     const row = await findInstance(db, created.businessId);
     expect(JSON.parse(encryptor.decrypt(row!.appInfoEnc!))).toEqual(asyncSim.store.get(created.businessId)!.appInfo);
@@ -356,11 +378,11 @@ describe('callQueryInstance', () => {
     // The sim computes its real answer (000004, info: [] while provisioning), then the
     // 'code' fault replaces only the result code: a success that lists nothing.
     const created = newInstanceCall(merchant.async);
-    const { env } = activityEnv();
-    await env.run(activities.callNewInstance, created);
+    const { run } = activityEnv();
+    await run(activities.callNewInstance, created);
     asyncSim.faults.add({ activity: 'queryInstance', mode: 'code', resultCode: '000000', times: 1 });
 
-    const outcome = await env.run(activities.callQueryInstance, queryCall(created, created.businessId));
+    const outcome = await run(activities.callQueryInstance, queryCall(created, created.businessId));
 
     expect(outcome).toEqual({
       kind: 'processing',
@@ -370,6 +392,7 @@ describe('callQueryInstance', () => {
       resultCode: '000000',
       resultMsg: 'injected result code',
       error: 'answer does not list the instance yet',
+      instanceId: created.businessId,
       ready: false,
     });
     expect(outcome.latencyMs).toBeGreaterThanOrEqual(0);
@@ -379,7 +402,7 @@ describe('callQueryInstance', () => {
   test('when the merchant does not know the instance, then failure 000003 and not ready', async () => {
     const created = newInstanceCall(merchant.sync);
     const unknown = randomUUID();
-    const outcome = await activityEnv().env.run(activities.callQueryInstance, queryCall(created, unknown));
+    const outcome = await activityEnv().run(activities.callQueryInstance, queryCall(created, unknown));
 
     expect(outcome).toEqual({
       kind: 'failure',
@@ -397,7 +420,7 @@ describe('callQueryInstance', () => {
 
   test('when the merchant is not registered, then failure naming it and not ready', async () => {
     const missing = uniqueId('M-missing');
-    const outcome = await activityEnv().env.run(activities.callQueryInstance, queryCall(newInstanceCall(missing), randomUUID()));
+    const outcome = await activityEnv().run(activities.callQueryInstance, queryCall(newInstanceCall(missing), randomUUID()));
 
     expect(outcome).toEqual({
       kind: 'failure',

@@ -1,0 +1,112 @@
+/**
+ * Business-state writes on real PostgreSQL. Temporal may run each of them more than once,
+ * so a repeat must not add a row or undo what the first write (or another activity) stored.
+ */
+import { randomUUID } from 'node:crypto';
+import { createPersistenceActivities } from '../../src/activities/persistence';
+import type { Db } from '../../src/db/pool';
+import { findInstance, saveInstanceAppInfo } from '../../src/db/repositories/instances';
+import type { CallAttemptRecord } from '../../src/shared/types';
+import { activityEnv, encryptor, registerMerchant, testDb, uniqueId } from './fixtures';
+
+let db: Db;
+let merchantId: string;
+let activities: ReturnType<typeof createPersistenceActivities>;
+
+beforeAll(async () => {
+  db = testDb();
+  merchantId = uniqueId('M-persist');
+  await registerMerchant(db, { merchantId, productionUrl: 'http://127.0.0.1:1/saasproduce', accessKey: 'k' });
+  activities = createPersistenceActivities({ db });
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+function attempt(orderId: string): CallAttemptRecord {
+  return {
+    attemptId: randomUUID(),
+    workflowId: `subscription:${orderId}:${orderId}-000001`,
+    orderId,
+    orderLineId: `${orderId}-000001`,
+    merchantId,
+    scenario: 'create',
+    attempt: 3,
+    businessId: randomUUID(),
+    outcome: {
+      kind: 'failure',
+      activity: 'newInstance',
+      startedAtMs: Date.parse('2026-03-01T10:00:00.123Z'),
+      latencyMs: 41.6,
+      resultCode: '000100',
+      resultMsg: 'injected failure',
+      httpStatus: 200,
+      error: 'no instance resource can be allocated',
+    },
+  };
+}
+
+describe('recordCallAttempt', () => {
+  test('when the same attempt is recorded twice, then there is one row, holding the first write', async () => {
+    const a = attempt(uniqueId('CS'));
+    const { run } = activityEnv();
+    await run(activities.recordCallAttempt, a);
+    // A retried write with the same attemptId, even if its content differed, changes nothing.
+    await run(activities.recordCallAttempt, { ...a, outcome: { ...a.outcome, kind: 'success', error: 'second write' } });
+
+    const { rows } = await db.query(
+      `select attempt_id::text as "attemptId", workflow_id as "workflowId", order_line_id as "orderLineId", merchant_id as "merchantId",
+              scenario, activity, attempt, business_id as "businessId", outcome, result_code as "resultCode", result_msg as "resultMsg",
+              http_status as "httpStatus", latency_ms as "latencyMs", error,
+              to_char(started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "startedAt"
+         from call_attempts where order_id = $1::text`,
+      [a.orderId],
+    );
+    expect(rows).toEqual([
+      {
+        attemptId: a.attemptId,
+        workflowId: a.workflowId,
+        orderLineId: a.orderLineId,
+        merchantId,
+        scenario: 'create',
+        activity: 'newInstance',
+        attempt: 3,
+        businessId: a.businessId,
+        outcome: 'failure',
+        resultCode: '000100',
+        resultMsg: 'injected failure',
+        httpStatus: 200,
+        latencyMs: 42,
+        error: 'no instance resource can be allocated',
+        startedAt: '2026-03-01T10:00:00.123Z',
+      },
+    ]);
+  });
+
+  test('when two different attempts are recorded, then both rows exist', async () => {
+    const orderId = uniqueId('CS');
+    const { run } = activityEnv();
+    await run(activities.recordCallAttempt, attempt(orderId));
+    await run(activities.recordCallAttempt, attempt(orderId));
+
+    const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from call_attempts where order_id = $1::text`, [orderId]);
+    expect(rows[0]?.n).toBe(2);
+  });
+});
+
+describe('saveInstance', () => {
+  test('when an instance whose app info was stored by a poll becomes active, then the status moves and the app info is kept', async () => {
+    const orderId = uniqueId('CS');
+    const instanceId = randomUUID();
+    const line = { instanceId, merchantId, orderId, orderLineId: `${orderId}-000001`, productId: 'P-persist' };
+    const appInfoEnc = encryptor.encrypt(JSON.stringify({ frontEndUrl: 'https://app.example.com/x' }));
+    await saveInstanceAppInfo(db, { ...line, appInfoEnc });
+
+    const { run } = activityEnv();
+    await run(activities.saveInstance, { ...line, status: 'active', expireTime: '2027-03-01T00:00:00.000Z' });
+    await run(activities.saveInstance, { ...line, status: 'active' });
+
+    expect(await findInstance(db, instanceId)).toEqual({ ...line, status: 'active', expireTime: '2027-03-01T00:00:00.000Z', appInfoEnc });
+  });
+});
