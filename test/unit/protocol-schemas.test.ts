@@ -326,7 +326,8 @@ describe('result codes', () => {
 
   test('an undocumented code is named as such', () => {
     expect(describeResultCode('999999')).toBe('undocumented result code 999999');
-    expect(describeResultCode('000900')).toBe('undocumented result code 000900');
+    expect(describeResultCode('000200')).toBe('undocumented result code 000200');
+    expect(describeResultCode('000900')).toBe('effective order has insufficient License quota');
   });
 
   test('isSuccess is true only for 000000', () => {
