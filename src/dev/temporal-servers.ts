@@ -69,6 +69,18 @@ function spawnLogged(command: string, args: string[], logFile?: string): ChildPr
   return spawn(command, args, { stdio: ['ignore', out, out], detached: false });
 }
 
+/** Starts a server process and waits until it answers; stops it again if it never does. */
+async function spawnServer(binary: string, args: string[], address: string, timeoutMs: number, logFile?: string): Promise<ChildProcess> {
+  const child = spawnLogged(binary, args, logFile);
+  try {
+    await waitForTemporal(address, timeoutMs, child);
+    return child;
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -101,14 +113,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
       args.push('--db-filename', options.dbFilename);
     }
     for (const key of CUSTOM_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
-    const child = spawnLogged(binary, args, options.logFile);
     const address = `127.0.0.1:${port}`;
-    try {
-      await waitForTemporal(address, options.startTimeoutMs ?? 60_000, child);
-    } catch (error) {
-      await stopChild(child);
-      throw error;
-    }
+    const child = await spawnServer(binary, args, address, options.startTimeoutMs ?? 60_000, options.logFile);
     return {
       address,
       uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
@@ -140,14 +146,8 @@ export async function startTimeSkippingServer(options: { port?: number; logFile?
   const binary = installedBinary('temporal-test-server');
   if (binary) {
     const port = options.port ?? (await freePort());
-    const child = spawnLogged(binary, [String(port)], options.logFile);
     const address = `127.0.0.1:${port}`;
-    try {
-      await waitForTemporal(address, options.startTimeoutMs ?? 120_000, child);
-    } catch (error) {
-      await stopChild(child);
-      throw error;
-    }
+    const child = await spawnServer(binary, [String(port)], address, options.startTimeoutMs ?? 120_000, options.logFile);
     return { address, source: 'installed', stop: () => stopChild(child) };
   }
   const env = await TestWorkflowEnvironment.createTimeSkipping();

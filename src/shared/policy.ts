@@ -28,57 +28,27 @@ export type PolicyTable = Record<Scenario, RetryWindowPolicy>;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/**
- * Production values. The windows are the spec's (§4). The spec's hourly interval is the
- * marketplace's own; we retry much sooner (seconds, capped at minutes) because an early
- * success is worth more than the few extra calls to a merchant that is down.
- */
+/** Retries start after seconds and settle at minutes: an early success is worth more than
+ * the few extra calls to a merchant that is down (the spec's own interval is hourly). */
+const schedule = (maximumIntervalMs: number) => ({
+  initialIntervalMs: 10_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs,
+  pollIntervalMs: 30_000,
+});
+
+/** Production values; the windows and their outcomes are the spec's (§4). */
 export const PRODUCTION_POLICY: PolicyTable = {
   // Create: 3 h, then the order fails and is unsubscribed and refunded.
-  create: {
-    windowMs: 3 * HOUR,
-    initialIntervalMs: 10_000,
-    backoffCoefficient: 2,
-    maximumIntervalMs: 10 * MINUTE,
-    pollIntervalMs: 30_000,
-    onWindowExhausted: 'unsubscribe-and-refund',
-  },
+  create: { windowMs: 3 * HOUR, ...schedule(10 * MINUTE), onWindowExhausted: 'unsubscribe-and-refund' },
   // Upgrade: 3 h, then the upgrade order fails and is refunded; the old spec stays.
-  upgrade: {
-    windowMs: 3 * HOUR,
-    initialIntervalMs: 10_000,
-    backoffCoefficient: 2,
-    maximumIntervalMs: 10 * MINUTE,
-    pollIntervalMs: 30_000,
-    onWindowExhausted: 'unsubscribe-and-refund',
-  },
+  upgrade: { windowMs: 3 * HOUR, ...schedule(10 * MINUTE), onWindowExhausted: 'unsubscribe-and-refund' },
   // Renewal (refreshInstance): 1 h, then stop and wait for a manual restart.
-  renewal: {
-    windowMs: HOUR,
-    initialIntervalMs: 10_000,
-    backoffCoefficient: 2,
-    maximumIntervalMs: 5 * MINUTE,
-    pollIntervalMs: 30_000,
-    onWindowExhausted: 'wait-for-restart',
-  },
+  renewal: { windowMs: HOUR, ...schedule(5 * MINUTE), onWindowExhausted: 'wait-for-restart' },
   // Freeze/unfreeze (updateInstanceStatus): 1 h, then manual restart.
-  status: {
-    windowMs: HOUR,
-    initialIntervalMs: 10_000,
-    backoffCoefficient: 2,
-    maximumIntervalMs: 5 * MINUTE,
-    pollIntervalMs: 30_000,
-    onWindowExhausted: 'wait-for-restart',
-  },
+  status: { windowMs: HOUR, ...schedule(5 * MINUTE), onWindowExhausted: 'wait-for-restart' },
   // Release: 1 h, then manual restart.
-  release: {
-    windowMs: HOUR,
-    initialIntervalMs: 10_000,
-    backoffCoefficient: 2,
-    maximumIntervalMs: 5 * MINUTE,
-    pollIntervalMs: 30_000,
-    onWindowExhausted: 'wait-for-restart',
-  },
+  release: { windowMs: HOUR, ...schedule(5 * MINUTE), onWindowExhausted: 'wait-for-restart' },
 };
 
 /** The wait before the next attempt after `failedAttempts` consecutive failures (1-based). */
