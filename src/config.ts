@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from './shared/task-queues';
 import { mergePolicy, PRODUCTION_POLICY, SCENARIOS, type PolicyTable } from './shared/policy';
+import type { LifecycleSettings } from './shared/types';
 
 /** Fixed development secrets: public by design, refused in production mode. */
 export const DEVELOPMENT_SECRETS = {
@@ -62,6 +63,12 @@ const envSchema = z.object({
   SMTP_URL: z.string().url().optional(),
   NOTIFY_FROM: z.string().email().default('fulfilment@localhost'),
   RETRY_POLICY_JSON: z.string().optional(),
+  TRIAL_REMINDER_LEAD_HOURS: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated hours, e.g. 72,24')
+    .default('72,24'),
+  CHANGE_CHECK_DEADLINE_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
+  CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().min(0).default(100),
   MIGRATE_ON_START: booleanFlag.default(true),
 });
 
@@ -78,6 +85,7 @@ export interface Config {
   merchant: { requestTimeoutMs: number };
   notify: { smtpUrl: string | undefined; from: string };
   policy: PolicyTable;
+  lifecycle: LifecycleSettings;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +141,14 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Readonly<Co
     merchant: { requestTimeoutMs: e.MERCHANT_REQUEST_TIMEOUT_MS },
     notify: { smtpUrl: e.SMTP_URL, from: e.NOTIFY_FROM },
     policy: PRODUCTION_POLICY,
+    lifecycle: {
+      // Largest lead first: the earliest reminder is sent first.
+      trialReminderLeadsMs: e.TRIAL_REMINDER_LEAD_HOURS.split(',')
+        .map((hours) => Math.round(Number(hours) * 3_600_000))
+        .sort((a, b) => b - a),
+      changeCheckDeadlineMs: e.CHANGE_CHECK_DEADLINE_MS,
+      continueAsNewAfterEvents: e.CONTINUE_AS_NEW_AFTER_EVENTS,
+    },
   };
   for (const key of [config.encryption.primaryKey, ...config.encryption.oldKeys]) {
     if (Buffer.from(key, 'base64').length !== 32) problems.push('DATA_ENCRYPTION_KEY / DATA_ENCRYPTION_OLD_KEYS: each key must be 32 bytes, base64-encoded');

@@ -26,7 +26,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const { client, connection } = await connectClient(config.temporal);
   const app = createApp({
     db,
-    gateway: createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy }),
+    gateway: createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy, lifecycle: config.lifecycle }),
     encryptor: encryptorFromConfig(config),
     logger,
     config,

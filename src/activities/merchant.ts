@@ -10,9 +10,21 @@ import type { z } from 'zod';
 import type { Queryable } from '../db/pool';
 import { saveInstanceAppInfo } from '../db/repositories/instances';
 import { describeResultCode, isProcessing, isSuccess } from '../protocol/result-codes';
-import { newInstanceResponseSchema, queryInstanceResponseSchema, type baseResponseSchema } from '../protocol/schemas';
+import { baseResponseSchema, newInstanceResponseSchema, queryInstanceResponseSchema } from '../protocol/schemas';
+import { toKooTime } from '../protocol/time';
 import type { Encryptor } from '../security/encryption';
-import type { MerchantCallOutcome, NewInstanceCall, QueryInstanceCall, QueryInstanceOutcome } from '../shared/types';
+import type {
+  ChangeInstanceCheckCall,
+  InstanceCall,
+  MerchantCallOutcome,
+  NewInstanceCall,
+  QueryInstanceCall,
+  QueryInstanceOutcome,
+  RefreshInstanceCall,
+  ReleaseInstanceCall,
+  UpdateInstanceStatusCall,
+  UpgradeInstanceCall,
+} from '../shared/types';
 import type { MerchantClient, MerchantHttpResult } from './merchant-client';
 import type { MerchantDirectory } from './merchant-directory';
 
@@ -50,13 +62,61 @@ function classify<S extends typeof baseResponseSchema>(
   return { outcome: { ...common, kind: 'failure', error: describeResultCode(resultCode) }, parsed: parsed.data };
 }
 
+const testFlagOf = (call: { testFlag?: string }): { testFlag?: string } => (call.testFlag ? { testFlag: call.testFlag } : {});
+
 function merchantMissing(activity: string, merchantId: string): MerchantCallOutcome {
   const now = Date.now();
   return { kind: 'failure', activity, startedAtMs: now, latencyMs: 0, error: `merchant ${merchantId} is not registered` };
 }
 
 export function createMerchantActivities({ merchants, client, db, encryptor }: MerchantActivityDeps) {
+  /** One call about an existing instance whose answer is only a result code. */
+  async function instanceCall(call: InstanceCall, body: Record<string, unknown> & { activity: string }): Promise<MerchantCallOutcome> {
+    const endpoint = await merchants.endpoint(call.merchantId);
+    if (!endpoint) return merchantMissing(body.activity, call.merchantId);
+    const result = await client.post(endpoint, { ...body, ...testFlagOf(call) }, cancellationSignal());
+    return { ...classify(body.activity, result, baseResponseSchema, false).outcome, instanceId: call.instanceId };
+  }
+
   return {
+    /** refreshInstance (spec §2.3): the new expiry after a renewal, conversion or change. */
+    async callRefreshInstance(call: RefreshInstanceCall): Promise<MerchantCallOutcome> {
+      return instanceCall(call, {
+        activity: 'refreshInstance',
+        scene: call.scene,
+        orderId: call.orderId,
+        orderLineId: call.orderLineId,
+        instanceId: call.instanceId,
+        ...(call.productId ? { productId: call.productId } : {}),
+        expireTime: toKooTime(call.expireTime),
+      });
+    },
+
+    /** updateInstanceStatus (spec §2.4): FREEZE at expiry or violation, UNFREEZE after renewal or lift. */
+    async callUpdateInstanceStatus(call: UpdateInstanceStatusCall): Promise<MerchantCallOutcome> {
+      return instanceCall(call, { activity: 'updateInstanceStatus', instanceId: call.instanceId, status: call.status });
+    },
+
+    /** releaseInstance (spec §2.5): the unsubscribe order is named when that is the cause. */
+    async callReleaseInstance(call: ReleaseInstanceCall): Promise<MerchantCallOutcome> {
+      return instanceCall(call, {
+        activity: 'releaseInstance',
+        instanceId: call.instanceId,
+        ...(call.orderId ? { orderId: call.orderId } : {}),
+        ...(call.orderLineId ? { orderLineId: call.orderLineId } : {}),
+      });
+    },
+
+    /** upgradeInstance (spec §2.6): the instance keeps its id; the new order says what changed. */
+    async callUpgradeInstance(call: UpgradeInstanceCall): Promise<MerchantCallOutcome> {
+      return instanceCall(call, { activity: 'upgradeInstance', instanceId: call.instanceId, orderId: call.orderId, orderLineId: call.orderLineId });
+    },
+
+    /** changeInstanceCheck (spec §2.7): any code but 000000 is a refusal, with the merchant's reason. */
+    async callChangeInstanceCheck(call: ChangeInstanceCheckCall): Promise<MerchantCallOutcome> {
+      return instanceCall(call, { activity: 'changeInstanceCheck', instanceId: call.instanceId, productInfo: call.productInfo });
+    },
+
     /** One newInstance call (spec §2.1). Success and 000004 both need an instanceId. */
     async callNewInstance(call: NewInstanceCall): Promise<MerchantCallOutcome> {
       const endpoint = await merchants.endpoint(call.merchantId);
@@ -66,7 +126,7 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
         orderId: call.orderId,
         orderLineId: call.orderLineId,
         businessId: call.businessId,
-        ...(call.testFlag ? { testFlag: call.testFlag } : {}),
+        ...testFlagOf(call),
       };
       const result = await client.post(endpoint, body, cancellationSignal());
       const { outcome, parsed } = classify('newInstance', result, newInstanceResponseSchema, true);
@@ -84,21 +144,22 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
     async callQueryInstance(call: QueryInstanceCall): Promise<QueryInstanceOutcome> {
       const endpoint = await merchants.endpoint(call.merchantId);
       if (!endpoint) return { ...merchantMissing('queryInstance', call.merchantId), ready: false };
-      const body = { activity: 'queryInstance', instanceId: call.instanceId, ...(call.testFlag ? { testFlag: call.testFlag } : {}) };
+      const body = { activity: 'queryInstance', instanceId: call.instanceId, ...testFlagOf(call) };
       const result = await client.post(endpoint, body, cancellationSignal());
       const { outcome, parsed } = classify('queryInstance', result, queryInstanceResponseSchema, true);
       const info = outcome.kind === 'success' ? parsed?.info?.find((entry) => entry.instanceId === call.instanceId) : undefined;
       if (outcome.kind === 'success' && !info) {
         return { ...outcome, kind: 'processing', error: 'answer does not list the instance yet', instanceId: call.instanceId, ready: false };
       }
-      if (info?.appInfo) {
+      if (info?.appInfo || info?.usageInfo) {
         await saveInstanceAppInfo(db, {
           instanceId: call.instanceId,
           merchantId: call.merchantId,
           orderId: call.orderId,
           orderLineId: call.orderLineId,
           productId: call.productId,
-          appInfoEnc: encryptor.encrypt(JSON.stringify(info.appInfo)),
+          appInfoEnc: info.appInfo ? encryptor.encrypt(JSON.stringify(info.appInfo)) : undefined,
+          usageInfo: info.usageInfo,
         });
       }
       return { ...outcome, instanceId: call.instanceId, ready: info !== undefined };

@@ -7,7 +7,7 @@ import { log } from '@temporalio/activity';
 import type { Queryable } from '../db/pool';
 import { findMerchant } from '../db/repositories/merchants';
 import { insertNotification, markEmail } from '../db/repositories/notifications';
-import type { MerchantNotification } from '../shared/types';
+import type { CustomerNotification, MerchantNotification } from '../shared/types';
 import { describeNetworkError } from './merchant-client';
 
 export interface Mailer {
@@ -20,31 +20,43 @@ export interface NotificationDeps {
 }
 
 export function createNotificationActivities({ db, mailer }: NotificationDeps) {
+  /** Writes the in-site message once, then sends its e-mail once (when there is an address and a transport). */
+  async function notify(
+    recipient: { type: 'merchant' | 'customer'; id: string; email?: string | null },
+    n: { idempotencyKey: string; subject: string; body: string },
+  ): Promise<{ notificationId: string; email: string }> {
+    const emailTo = mailer && recipient.email ? recipient.email : undefined;
+    const row = await insertNotification(db, {
+      idempotencyKey: n.idempotencyKey,
+      recipientType: recipient.type,
+      recipientId: recipient.id,
+      channel: 'in-site',
+      subject: n.subject,
+      body: n.body,
+      emailStatus: emailTo ? 'pending' : 'not-applicable',
+    });
+    if (!emailTo || !mailer || row.emailStatus !== 'pending') return { notificationId: row.id, email: row.emailStatus };
+    try {
+      await mailer.send({ to: emailTo, subject: n.subject, text: n.body });
+      await markEmail(db, row.id, 'sent');
+      return { notificationId: row.id, email: 'sent' };
+    } catch (error) {
+      const message = describeNetworkError(error);
+      await markEmail(db, row.id, 'failed', message);
+      // The in-site message stands; a mail outage must not hold up fulfilment.
+      log.warn('notification e-mail failed', { notificationId: row.id, recipientType: recipient.type, [`${recipient.type}Id`]: recipient.id, error: message });
+      return { notificationId: row.id, email: 'failed' };
+    }
+  }
+
   return {
     async notifyMerchant(n: MerchantNotification): Promise<{ notificationId: string; email: string }> {
       const merchant = await findMerchant(db, n.merchantId);
-      const emailTo = mailer && merchant?.contactEmail ? merchant.contactEmail : undefined;
-      const row = await insertNotification(db, {
-        idempotencyKey: n.idempotencyKey,
-        recipientType: 'merchant',
-        recipientId: n.merchantId,
-        channel: 'in-site',
-        subject: n.subject,
-        body: n.body,
-        emailStatus: emailTo ? 'pending' : 'not-applicable',
-      });
-      if (!emailTo || !mailer || row.emailStatus !== 'pending') return { notificationId: row.id, email: row.emailStatus };
-      try {
-        await mailer.send({ to: emailTo, subject: n.subject, text: n.body });
-        await markEmail(db, row.id, 'sent');
-        return { notificationId: row.id, email: 'sent' };
-      } catch (error) {
-        const message = describeNetworkError(error);
-        await markEmail(db, row.id, 'failed', message);
-        // The in-site message stands; a mail outage must not hold up fulfilment.
-        log.warn('notification e-mail failed', { notificationId: row.id, merchantId: n.merchantId, error: message });
-        return { notificationId: row.id, email: 'failed' };
-      }
+      return notify({ type: 'merchant', id: n.merchantId, email: merchant?.contactEmail }, n);
+    },
+    /** Buyer messages (trial reminders): in-site always, e-mail when the order carried an address. */
+    async notifyCustomer(n: CustomerNotification): Promise<{ notificationId: string; email: string }> {
+      return notify({ type: 'customer', id: n.customerId, email: n.email }, n);
     },
   };
 }

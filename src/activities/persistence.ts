@@ -3,7 +3,8 @@ import type { Queryable } from '../db/pool';
 import { insertCallAttempt } from '../db/repositories/call-attempts';
 import { upsertInstance } from '../db/repositories/instances';
 import { updateOrderLineStatus } from '../db/repositories/orders';
-import type { CallAttemptRecord, InstanceRecord, OrderLineStatusUpdate } from '../shared/types';
+import { upsertSubscriptionOrder } from '../db/repositories/subscription-orders';
+import type { CallAttemptRecord, InstanceRecord, OrderLineStatusUpdate, SubscriptionOrderRecord } from '../shared/types';
 
 export function createPersistenceActivities({ db }: { db: Queryable }) {
   return {
@@ -15,6 +16,10 @@ export function createPersistenceActivities({ db }: { db: Queryable }) {
     },
     async saveInstance(instance: InstanceRecord): Promise<void> {
       await upsertInstance(db, instance);
+    },
+    /** Records a renewal, upgrade or unsubscribe order of the subscription and where it stands. */
+    async saveSubscriptionOrder(order: SubscriptionOrderRecord): Promise<void> {
+      await upsertSubscriptionOrder(db, order);
     },
   };
 }

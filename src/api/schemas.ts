@@ -32,10 +32,18 @@ export const orderPaidDataSchema = z
     periodNumber: z.number().int().positive().max(1000).optional(),
     expireTime: z.iso.datetime({ offset: true }).optional(),
     trialFlag: flag.default(false),
-    customer: z.object({ customerId: z.string().trim().min(1).max(100), customerName: z.string().max(255).optional() }),
+    customer: z.object({
+      customerId: z.string().trim().min(1).max(100),
+      customerName: z.string().max(255).optional(),
+      // For trial reminders by e-mail; the in-site message goes out either way.
+      email: z.email().optional(),
+    }),
     amount,
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY'),
     testFlag: z.enum(['0', '1']).optional(),
+    // The customer's level can shorten or lengthen the freeze after expiry (spec §2.4);
+    // without it the product's retention applies.
+    retentionDays: z.number().int().min(1).max(15).optional(),
   })
   .superRefine((data, ctx) => {
     if (data.chargingMode === 'PERIOD') {
@@ -46,9 +54,65 @@ export const orderPaidDataSchema = z
     }
   });
 
-export const marketplaceEventSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('order.paid'), data: orderPaidDataSchema })], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'unsupported event type; supported: order.paid' : undefined),
-});
+/**
+ * Which subscription a later event is about: its instance, or (while the create is still
+ * retrying and there is no instance yet) the order line that bought it.
+ */
+const subscriptionTarget = {
+  instanceId: id64.optional(),
+  subscription: z.object({ orderId: id64, orderLineId: id64 }).optional(),
+};
+
+function requireTarget(data: { instanceId?: string; subscription?: unknown }, ctx: z.RefinementCtx): void {
+  if (!data.instanceId && !data.subscription) {
+    ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'instanceId or subscription { orderId, orderLineId } is required' });
+  }
+}
+
+export const orderRenewedDataSchema = z
+  .object({
+    ...subscriptionTarget,
+    scene: z.enum(['RENEWAL', 'TRIAL_TO_FORMAL', 'UNSUBSCRIBE_RENEWAL_PERIOD', 'RENEWAL_CHANGE']),
+    orderId: id64,
+    orderLineId: id64,
+    expireTime: z.iso.datetime({ offset: true }),
+    productId: id64.optional(),
+  })
+  .superRefine(requireTarget);
+
+export const orderUpgradedDataSchema = z
+  .object({ ...subscriptionTarget, orderId: id64, orderLineId: id64, skuCode: id64, amount, currency: z.string().regex(/^[A-Z]{3}$/) })
+  .superRefine(requireTarget);
+
+export const orderUnsubscribedDataSchema = z.object({ ...subscriptionTarget, orderId: id64, orderLineId: id64.optional() }).superRefine(requireTarget);
+
+export const violationDataSchema = z.object({ ...subscriptionTarget, reason: z.string().max(1000).optional() }).superRefine(requireTarget);
+
+export const changeRequestedDataSchema = z
+  .object({
+    ...subscriptionTarget,
+    productInfo: z.object({ productId: id64, skuCode: id64, productName: z.string().min(1).max(64), linearValue: z.number().int().optional() }),
+  })
+  .superRefine(requireTarget);
+
+export const marketplaceEventSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('order.paid'), data: orderPaidDataSchema }),
+    z.object({ type: z.literal('order.renewed'), data: orderRenewedDataSchema }),
+    z.object({ type: z.literal('order.upgraded'), data: orderUpgradedDataSchema }),
+    z.object({ type: z.literal('order.unsubscribed'), data: orderUnsubscribedDataSchema }),
+    z.object({ type: z.literal('instance.violation'), data: violationDataSchema }),
+    z.object({ type: z.literal('instance.violation_lifted'), data: violationDataSchema }),
+    z.object({ type: z.literal('order.change_requested'), data: changeRequestedDataSchema }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? 'unsupported event type; supported: order.paid, order.renewed, order.upgraded, order.unsubscribed, instance.violation, instance.violation_lifted, order.change_requested'
+        : undefined,
+  },
+);
 
 export type MarketplaceEvent = z.infer<typeof marketplaceEventSchema>;
 export type OrderPaidData = z.infer<typeof orderPaidDataSchema>;

@@ -21,12 +21,14 @@ export interface PaidOrder {
   /** ISO 8601; absent for one-time and pay-per-use orders. */
   expireTime?: string;
   trialFlag: boolean;
-  customer: { customerId: string; customerName?: string };
+  customer: { customerId: string; customerName?: string; email?: string };
   /** Decimal string, to keep money exact. */
   amount: string;
   currency: string;
   /** `1` marks a debug order (spec §1.6); passed through to the merchant. */
   testFlag?: string;
+  /** Days the instance stays frozen after expiry before release (product or customer level, 1–15). */
+  retentionDays: number;
 }
 
 /** The order.paid event, as delivered to the subscription workflow. */
@@ -43,7 +45,78 @@ export interface RestartRequest {
   reason: string;
 }
 
-export type FulfillmentStatus = 'awaiting-order' | 'provisioning' | 'active' | 'failed';
+export type FulfillmentStatus = 'awaiting-order' | 'provisioning' | 'active' | 'frozen' | 'failed' | 'released';
+
+/** Renewal scenes of refreshInstance (spec §2.3). */
+export type RenewalScene = 'RENEWAL' | 'TRIAL_TO_FORMAL' | 'UNSUBSCRIBE_RENEWAL_PERIOD' | 'RENEWAL_CHANGE';
+
+interface EventBase {
+  eventId: string;
+  /** When our API accepted the event; the scenario's failure window starts here. */
+  acceptedAtMs: number;
+}
+
+/** A renewal, trial conversion, cancelled renewal period or change at renewal (spec §2.3). */
+export interface OrderRenewedEvent extends EventBase {
+  kind: 'order.renewed';
+  scene: RenewalScene;
+  /** The renewal (or conversion, or cancelled renewal) order. */
+  orderId: string;
+  orderLineId: string;
+  /** ISO 8601. */
+  expireTime: string;
+  /** The new product when the period type changes (monthly → yearly). */
+  productId?: string;
+}
+
+/** A paid upgrade order: new SKU or larger quantity (spec §2.6). */
+export interface OrderUpgradedEvent extends EventBase {
+  kind: 'order.upgraded';
+  orderId: string;
+  orderLineId: string;
+  skuCode: string;
+  amount: string;
+  currency: string;
+}
+
+/** A successful unsubscription (refund): the instance is released (spec §2.5, §9.3). */
+export interface OrderUnsubscribedEvent extends EventBase {
+  kind: 'order.unsubscribed';
+  orderId: string;
+  orderLineId?: string;
+}
+
+export interface ViolationEvent extends EventBase {
+  kind: 'instance.violation' | 'instance.violation_lifted';
+  reason?: string;
+}
+
+export type LifecycleEvent = OrderRenewedEvent | OrderUpgradedEvent | OrderUnsubscribedEvent | ViolationEvent;
+
+/** The renewal change check asked synchronously by the order system (spec §2.7). */
+export interface ChangeCheckRequest {
+  eventId: string;
+  productId: string;
+  skuCode: string;
+  productName: string;
+  linearValue?: number;
+}
+
+export interface ChangeCheckAnswer {
+  allowed: boolean;
+  reason: string;
+  resultCode?: string;
+}
+
+/** Settings of the lifecycle that come from configuration, passed in the workflow input. */
+export interface LifecycleSettings {
+  /** How long before a trial ends the buyer and the merchant are reminded, largest first. */
+  trialReminderLeadsMs: number[];
+  /** How long the order system waits for a change check before the answer is "refused". */
+  changeCheckDeadlineMs: number;
+  /** Continue-as-new after this many applied events (0: only when Temporal suggests it). */
+  continueAsNewAfterEvents: number;
+}
 
 /** Where a subscription waits, since when, and why: shown by queries, the API and the Web UI. */
 export interface StepInfo {
@@ -55,6 +128,28 @@ export interface StepInfo {
 export interface SubscriptionWorkflowInput {
   workflowId: string;
   policy: PolicyTable;
+  lifecycle: LifecycleSettings;
+  /** The state a previous run handed over through continue-as-new. */
+  carried?: CarriedState;
+}
+
+/** Everything a subscription run hands to the next one (continue-as-new). */
+export interface CarriedState {
+  order: PaidOrder;
+  status: FulfillmentStatus;
+  instanceId?: string;
+  skuCode: string;
+  productId: string;
+  expireAtMs?: number;
+  trial: boolean;
+  remindersSent: number[];
+  frozenBy: Array<'expiry' | 'violation'>;
+  frozenSinceMs?: number;
+  attempts: number;
+  seenEventIds: string[];
+  pending: LifecycleEvent[];
+  step: StepInfo;
+  runs: number;
 }
 
 export interface SubscriptionSnapshot {
@@ -64,9 +159,16 @@ export interface SubscriptionSnapshot {
   orderLineId?: string;
   merchantId?: string;
   instanceId?: string;
+  skuCode?: string;
+  expireTime?: string;
+  trial?: boolean;
+  frozenBy?: Array<'expiry' | 'violation'>;
   step: StepInfo;
   attempts: number;
   failureReason?: string;
+  /** How many runs this subscription has had (continue-as-new). */
+  runs?: number;
+  pendingEvents?: number;
 }
 
 export type MerchantCallOutcomeKind = 'success' | 'processing' | 'failure';
@@ -136,8 +238,62 @@ export interface InstanceRecord {
   orderId: string;
   orderLineId: string;
   productId: string;
+  skuCode?: string;
   status: 'active' | 'frozen' | 'released';
   expireTime?: string;
+}
+
+/** One call to a merchant for an existing instance (refresh, status, release, upgrade, check). */
+export interface InstanceCall {
+  workflowId: string;
+  merchantId: string;
+  instanceId: string;
+  testFlag?: string;
+}
+
+export interface RefreshInstanceCall extends InstanceCall {
+  scene: RenewalScene;
+  orderId: string;
+  orderLineId: string;
+  expireTime: string;
+  productId?: string;
+}
+
+export interface UpdateInstanceStatusCall extends InstanceCall {
+  status: 'FREEZE' | 'UNFREEZE';
+}
+
+export interface ReleaseInstanceCall extends InstanceCall {
+  /** The unsubscribe order, when the release comes from an unsubscription (spec §2.5). */
+  orderId?: string;
+  orderLineId?: string;
+}
+
+export interface UpgradeInstanceCall extends InstanceCall {
+  orderId: string;
+  orderLineId: string;
+}
+
+export interface ChangeInstanceCheckCall extends InstanceCall {
+  productInfo: { productId: string; skuCode: string; productName: string; linearValue?: number };
+}
+
+export interface SubscriptionOrderRecord {
+  orderId: string;
+  orderLineId: string;
+  workflowId: string;
+  kind: 'renewal' | 'upgrade' | 'unsubscribe';
+  scene?: string;
+  status: 'pending' | 'completed' | 'failed' | 'refunded';
+  detail?: Record<string, unknown>;
+}
+
+export interface CustomerNotification {
+  idempotencyKey: string;
+  customerId: string;
+  email?: string;
+  subject: string;
+  body: string;
 }
 
 export interface MerchantNotification {
@@ -147,7 +303,15 @@ export interface MerchantNotification {
   body: string;
 }
 
-export type OrderSystemEventType = 'instance.provisioned' | 'order.unsubscribe_requested';
+export type OrderSystemEventType =
+  | 'instance.provisioned'
+  | 'order.unsubscribe_requested'
+  | 'instance.renewed'
+  | 'instance.upgraded'
+  | 'instance.frozen'
+  | 'instance.unfrozen'
+  | 'instance.released'
+  | 'subscription.waiting_for_restart';
 
 export interface OrderSystemCallback {
   /** Sent as the webhook-id so the order system can discard repeats. */

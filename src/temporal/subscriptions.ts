@@ -6,17 +6,40 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { subscriptionKey, subscriptionWorkflowId } from '../shared/ids';
 import type { PolicyTable } from '../shared/policy';
 import { FulfillmentStatusAttribute, MerchantIdAttribute, OrderIdAttribute } from '../shared/search-attributes';
-import type { OrderPaidEvent, RestartRequest, SubscriptionSnapshot } from '../shared/types';
-import { orderPaidSignal, restartSignal, statusQuery, subscriptionWorkflow } from '../workflows/subscription';
+import type {
+  ChangeCheckAnswer,
+  ChangeCheckRequest,
+  LifecycleEvent,
+  LifecycleSettings,
+  OrderPaidEvent,
+  RestartRequest,
+  SubscriptionSnapshot,
+} from '../shared/types';
+import {
+  changeCheckUpdate,
+  lifecycleEventSignal,
+  orderPaidSignal,
+  restartSignal,
+  statusQuery,
+  subscriptionWorkflow,
+} from '../workflows/subscription';
 
 export interface SubscriptionGateway {
   /** Starts the subscription's workflow, or signals it when it runs already. */
   deliverOrderPaid(event: OrderPaidEvent): Promise<{ workflowId: string; duplicate: boolean }>;
+  /** Signals a later event to a running subscription; WorkflowNotFoundError when it has ended. */
+  deliverLifecycleEvent(workflowId: string, event: LifecycleEvent): Promise<void>;
+  /** Asks the merchant, through the subscription, whether a change at renewal is possible. */
+  checkChange(workflowId: string, request: ChangeCheckRequest): Promise<ChangeCheckAnswer>;
   restart(workflowId: string, request: RestartRequest): Promise<void>;
-  status(workflowId: string): Promise<SubscriptionSnapshot>;
+  /** The workflow's own view; with a timeout, gives up when no worker answers in time. */
+  status(workflowId: string, options?: { timeoutMs?: number }): Promise<SubscriptionSnapshot>;
 }
 
-export function createSubscriptionGateway(client: Client, options: { taskQueue: string; policy: PolicyTable }): SubscriptionGateway {
+export function createSubscriptionGateway(
+  client: Client,
+  options: { taskQueue: string; policy: PolicyTable; lifecycle: LifecycleSettings },
+): SubscriptionGateway {
   return {
     async deliverOrderPaid(event) {
       const workflowId = subscriptionWorkflowId(subscriptionKey(event.order));
@@ -24,7 +47,7 @@ export function createSubscriptionGateway(client: Client, options: { taskQueue: 
         await client.workflow.signalWithStart(subscriptionWorkflow, {
           workflowId,
           taskQueue: options.taskQueue,
-          args: [{ workflowId, policy: options.policy }],
+          args: [{ workflowId, policy: options.policy, lifecycle: options.lifecycle }],
           signal: orderPaidSignal,
           signalArgs: [event],
           // A subscription that already ended (failed and refunded, or released) is not
@@ -42,11 +65,18 @@ export function createSubscriptionGateway(client: Client, options: { taskQueue: 
         throw error;
       }
     },
+    async deliverLifecycleEvent(workflowId, event) {
+      await client.workflow.getHandle(workflowId).signal(lifecycleEventSignal, event);
+    },
+    async checkChange(workflowId, request) {
+      return client.workflow.getHandle(workflowId).executeUpdate(changeCheckUpdate, { args: [request] });
+    },
     async restart(workflowId, request) {
       await client.workflow.getHandle(workflowId).signal(restartSignal, request);
     },
-    async status(workflowId) {
-      return client.workflow.getHandle(workflowId).query(statusQuery);
+    async status(workflowId, options) {
+      const query = (): Promise<SubscriptionSnapshot> => client.workflow.getHandle(workflowId).query(statusQuery);
+      return options?.timeoutMs ? client.connection.withDeadline(Date.now() + options.timeoutMs, query) : query();
     },
   };
 }

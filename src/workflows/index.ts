@@ -1,1 +1,8 @@
-export { subscriptionWorkflow, orderPaidSignal, restartSignal, statusQuery } from './subscription';
+export {
+  subscriptionWorkflow,
+  orderPaidSignal,
+  lifecycleEventSignal,
+  restartSignal,
+  statusQuery,
+  changeCheckUpdate,
+} from './subscription';

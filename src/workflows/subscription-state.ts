@@ -17,7 +17,10 @@ import { ErrorType } from '../shared/errors';
 import type { PolicyTable, Scenario } from '../shared/policy';
 import { FulfillmentStatusAttribute, MerchantIdAttribute, OrderIdAttribute } from '../shared/search-attributes';
 import type {
+  CarriedState,
   FulfillmentStatus,
+  LifecycleEvent,
+  LifecycleSettings,
   MerchantCallOutcome,
   OrderPaidEvent,
   OrderSystemCallback,
@@ -48,10 +51,11 @@ const orderSystemCalls = proxyActivities<Activities>({
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes: [ErrorType.OrderSystemRejected] },
 });
 
-export type SubscriptionEvent = { kind: 'order.paid'; eventId: string; event: OrderPaidEvent };
+/** Everything that reaches the subscription's inbox, in arrival order. */
+export type SubscriptionEvent = { kind: 'order.paid'; eventId: string; event: OrderPaidEvent } | LifecycleEvent;
 
 /** What operators search by in the Web UI: `retrying` marks subscriptions whose merchant is failing. */
-type SearchStatus = FulfillmentStatus | 'retrying' | 'waiting-for-restart';
+export type SearchStatus = FulfillmentStatus | 'retrying' | 'waiting-for-restart';
 
 /** Event ids remembered for de-duplication; old ones fall out (the API de-duplicates too). */
 const SEEN_EVENT_LIMIT = 500;
@@ -59,6 +63,7 @@ const SEEN_EVENT_LIMIT = 500;
 export class SubscriptionState {
   readonly workflowId: string;
   readonly policy: PolicyTable;
+  readonly lifecycle: LifecycleSettings;
   readonly inbox: SubscriptionEvent[] = [];
   order?: PaidOrder;
   status: FulfillmentStatus = 'awaiting-order';
@@ -66,13 +71,67 @@ export class SubscriptionState {
   failureReason?: string;
   step: StepInfo;
   attempts = 0;
+  /** The specification in force: an upgrade changes the SKU, a renewal may change the product. */
+  skuCode = '';
+  productId = '';
+  expireAtMs?: number;
+  trial = false;
+  /** Trial reminder lead times already sent for the current expiry. */
+  remindersSent: number[] = [];
+  /** Why the instance is frozen; it is unfrozen only when no reason is left. */
+  frozenBy: Array<'expiry' | 'violation'> = [];
+  frozenSinceMs?: number;
+  /** Events applied in this run (the continue-as-new threshold counts these). */
+  eventsApplied = 0;
+  runs = 1;
+  ended = false;
   private restartPending = false;
   private readonly seenEventIds: string[] = [];
 
   constructor(input: SubscriptionWorkflowInput) {
     this.workflowId = input.workflowId;
     this.policy = input.policy;
+    this.lifecycle = input.lifecycle;
     this.step = { name: 'waiting-for-order', sinceMs: Date.now() };
+    const carried = input.carried;
+    if (carried) {
+      this.order = carried.order;
+      this.status = carried.status;
+      this.instanceId = carried.instanceId;
+      this.skuCode = carried.skuCode;
+      this.productId = carried.productId;
+      this.expireAtMs = carried.expireAtMs;
+      this.trial = carried.trial;
+      this.remindersSent = [...carried.remindersSent];
+      this.frozenBy = [...carried.frozenBy];
+      this.frozenSinceMs = carried.frozenSinceMs;
+      this.attempts = carried.attempts;
+      this.seenEventIds.push(...carried.seenEventIds);
+      this.inbox.push(...carried.pending);
+      this.step = carried.step;
+      this.runs = carried.runs + 1;
+    }
+  }
+
+  /** The state handed to the next run. Only lifecycle events can be pending: order.paid is applied first. */
+  carry(): CarriedState {
+    return {
+      order: this.requireOrder(),
+      status: this.status,
+      instanceId: this.instanceId,
+      skuCode: this.skuCode,
+      productId: this.productId,
+      expireAtMs: this.expireAtMs,
+      trial: this.trial,
+      remindersSent: [...this.remindersSent],
+      frozenBy: [...this.frozenBy],
+      frozenSinceMs: this.frozenSinceMs,
+      attempts: this.attempts,
+      seenEventIds: [...this.seenEventIds],
+      pending: this.inbox.filter((event): event is LifecycleEvent => event.kind !== 'order.paid'),
+      step: this.step,
+      runs: this.runs,
+    };
   }
 
   /** Queues an event unless its id was seen already (a repeated delivery has one effect). */
@@ -103,14 +162,24 @@ export class SubscriptionState {
       orderLineId: this.order?.orderLineId,
       merchantId: this.order?.merchantId,
       instanceId: this.instanceId,
+      skuCode: this.skuCode || undefined,
+      expireTime: this.expireAtMs === undefined ? undefined : new Date(this.expireAtMs).toISOString(),
+      trial: this.trial,
+      frozenBy: [...this.frozenBy],
       step: this.step,
       attempts: this.attempts,
       failureReason: this.failureReason,
+      runs: this.runs,
+      pendingEvents: this.inbox.length,
     };
   }
 
   setOrder(order: PaidOrder): void {
     this.order = order;
+    this.skuCode = order.skuCode;
+    this.productId = order.productId;
+    this.trial = order.trialFlag;
+    this.expireAtMs = order.expireTime ? Date.parse(order.expireTime) : undefined;
     upsertSearchAttributes([
       { key: OrderIdAttribute, value: order.orderId },
       { key: MerchantIdAttribute, value: order.merchantId },
@@ -213,6 +282,31 @@ export class SubscriptionState {
         this.step = previousStep;
       }
     }
+  }
+
+  /** Writes the instance as it stands now (status, specification, expiry). */
+  async saveInstance(status: 'active' | 'frozen' | 'released'): Promise<void> {
+    const order = this.requireOrder();
+    if (!this.instanceId) return;
+    await bookkeeping.saveInstance({
+      instanceId: this.instanceId,
+      merchantId: order.merchantId,
+      orderId: order.orderId,
+      orderLineId: order.orderLineId,
+      productId: this.productId,
+      skuCode: this.skuCode,
+      status,
+      expireTime: this.expireAtMs === undefined ? undefined : new Date(this.expireAtMs).toISOString(),
+    });
+  }
+
+  /** The common fields of every call about the existing instance. */
+  instanceCall(): { workflowId: string; merchantId: string; instanceId: string; testFlag?: string } {
+    const order = this.requireOrder();
+    if (!this.instanceId) {
+      throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: 'no instance yet', nonRetryable: true });
+    }
+    return { workflowId: this.workflowId, merchantId: order.merchantId, instanceId: this.instanceId, testFlag: order.testFlag };
   }
 
   readonly activities = { merchant: merchantCalls, bookkeeping };

@@ -107,6 +107,15 @@ describe('saveInstance', () => {
     await run(activities.saveInstance, { ...line, status: 'active', expireTime: '2027-03-01T00:00:00.000Z' });
     await run(activities.saveInstance, { ...line, status: 'active' });
 
-    expect(await findInstance(db, instanceId)).toEqual({ ...line, status: 'active', expireTime: '2027-03-01T00:00:00.000Z', appInfoEnc });
+    expect(await findInstance(db, instanceId)).toEqual({
+      ...line,
+      status: 'active',
+      expireTime: '2027-03-01T00:00:00.000Z',
+      appInfoEnc,
+      skuCode: null,
+      usageInfo: null,
+      queriedAt: expect.any(String),
+      workflowId: null,
+    });
   });
 });

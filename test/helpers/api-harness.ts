@@ -37,7 +37,7 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}): Promise<ApiHarnes
   const encryptor = encryptorFromConfig(config);
   const app = createApp({
     db,
-    gateway: createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy }),
+    gateway: createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy, lifecycle: config.lifecycle }),
     encryptor,
     logger: createLogger('silent'),
     config,

@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { connectTimeSkippingEnvironment } from '../../src/dev/temporal-servers';
-import type { MerchantCallOutcome, OrderPaidEvent, PaidOrder, QueryInstanceOutcome } from '../../src/shared/types';
+import type { LifecycleSettings, MerchantCallOutcome, OrderPaidEvent, PaidOrder, QueryInstanceOutcome } from '../../src/shared/types';
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
@@ -37,6 +37,13 @@ export function fakeActivities(): FakeActivities {
     saveInstance: jest.fn(async (_instance) => undefined),
     notifyMerchant: jest.fn(async (_notification) => ({ notificationId: '1', email: 'not-applicable' })),
     notifyOrderSystem: jest.fn(async (_callback) => 'delivered' as const),
+    notifyCustomer: jest.fn(async (_notification) => ({ notificationId: '2', email: 'not-applicable' })),
+    saveSubscriptionOrder: jest.fn(async (_order) => undefined),
+    callRefreshInstance: jest.fn(async (call) => outcome('success', 'refreshInstance', { instanceId: call.instanceId })),
+    callUpdateInstanceStatus: jest.fn(async (call) => outcome('success', 'updateInstanceStatus', { instanceId: call.instanceId })),
+    callReleaseInstance: jest.fn(async (call) => outcome('success', 'releaseInstance', { instanceId: call.instanceId })),
+    callUpgradeInstance: jest.fn(async (call) => outcome('success', 'upgradeInstance', { instanceId: call.instanceId })),
+    callChangeInstanceCheck: jest.fn(async (call) => outcome('success', 'changeInstanceCheck', { instanceId: call.instanceId, resultMsg: 'ok' })),
   };
 }
 
@@ -69,9 +76,13 @@ export function paidOrder(overrides: Partial<PaidOrder> = {}): PaidOrder {
     customer: { customerId: 'customer-1', customerName: 'Example Ltd' },
     amount: '99.00',
     currency: 'CNY',
+    retentionDays: 15,
     ...overrides,
   };
 }
+
+/** Production lifecycle settings (reminders 72 h and 24 h before a trial ends). */
+export const TEST_LIFECYCLE: LifecycleSettings = { trialReminderLeadsMs: [72 * 3_600_000, 24 * 3_600_000], changeCheckDeadlineMs: 10_000, continueAsNewAfterEvents: 100 };
 
 export function orderPaidEvent(env: TestWorkflowEnvironment, order: PaidOrder, eventId = `evt-${order.orderId}`, acceptedAtMs?: number): Promise<OrderPaidEvent> {
   return env.currentTimeMs().then((now) => ({ eventId, acceptedAtMs: acceptedAtMs ?? now, order }));

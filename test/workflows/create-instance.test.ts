@@ -19,6 +19,7 @@ import {
   paidOrder,
   queryOutcome,
   taskQueueFor,
+  TEST_LIFECYCLE,
   terminateAll,
   timeSkippingEnv,
   type FakeActivities,
@@ -60,7 +61,7 @@ interface Harness {
 function harness(): Harness {
   const taskQueue = taskQueueFor(expect.getState().currentTestName ?? 'test');
   const activities = fakeActivities();
-  const gateway = createSubscriptionGateway(client, { taskQueue, policy: PRODUCTION_POLICY });
+  const gateway = createSubscriptionGateway(client, { taskQueue, policy: PRODUCTION_POLICY, lifecycle: TEST_LIFECYCLE });
   return {
     activities,
     gateway,

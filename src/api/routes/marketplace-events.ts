@@ -1,31 +1,39 @@
 /**
  * POST /v1/marketplace/events: the order system's signed webhooks.
  *
- * raw body → Standard Webhooks signature (401) → JSON and zod (400) → merchant and product
- * known (422) → inbound_events row keyed by webhook-id, with the order line, in one
- * transaction → signal-with-start → the stored answer (202).
+ * raw body → Standard Webhooks signature (401) → JSON and zod (400) → the catalogue or the
+ * subscription it names is known (422) → inbound_events row keyed by webhook-id (with the
+ * order line, for order.paid) in one transaction → the subscription's workflow → the
+ * stored answer: 202 for events, 200 with the verdict for a change check.
  *
  * Nothing is written before the request is known to be good. A repeat of a webhook-id that
- * was answered gets the same answer and no second effect; a repeat of one whose workflow
- * start failed (503) finishes the job.
+ * was answered gets the same answer and no second effect; a repeat of one whose delivery
+ * failed (503) finishes the job.
  */
 import { createHash } from 'node:crypto';
 import express, { Router } from 'express';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Db } from '../../db/pool';
 import { completeInboundEvent, insertInboundEvent } from '../../db/repositories/inbound-events';
 import { findMerchant, findProduct } from '../../db/repositories/merchants';
 import { insertPaidOrderLine } from '../../db/repositories/orders';
+import { workflowIdByInstance, workflowIdByOrderLine } from '../../db/repositories/subscriptions';
 import { verifyWebhook } from '../../security/standard-webhooks';
 import { subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
-import type { PaidOrder } from '../../shared/types';
+import type { LifecycleEvent, PaidOrder } from '../../shared/types';
 import type { SubscriptionGateway } from '../../temporal/subscriptions';
 import { AppError, invalidInput } from '../errors';
-import { marketplaceEventSchema, type OrderPaidData } from '../schemas';
+import { marketplaceEventSchema, type MarketplaceEvent, type OrderPaidData } from '../schemas';
 
 export interface MarketplaceEventDeps {
   db: Db;
   gateway: SubscriptionGateway;
   webhook: { secret: string; toleranceSeconds: number };
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
 }
 
 const sha256 = (body: Buffer): string => createHash('sha256').update(body).digest('hex');
@@ -34,61 +42,123 @@ export function createMarketplaceEventRouter({ db, gateway, webhook }: Marketpla
   const router = Router();
   router.post('/v1/marketplace/events', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const verified = verifyWebhook({
-      secret: webhook.secret,
-      toleranceSeconds: webhook.toleranceSeconds,
-      body,
-      headers: {
-        'webhook-id': req.get('webhook-id'),
-        'webhook-timestamp': req.get('webhook-timestamp'),
-        'webhook-signature': req.get('webhook-signature'),
-      },
-    });
-    if (!verified.ok) throw new AppError(401, 'invalid_signature', `webhook signature rejected: ${verified.reason}`);
-    const eventId = req.get('webhook-id') as string;
-    if (eventId.length > 200) throw new AppError(400, 'invalid_request', 'webhook-id: at most 200 characters', [{ field: 'webhook-id', reason: 'at most 200 characters' }]);
-
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new AppError(400, 'invalid_json', 'request body is not valid JSON');
-    }
+    const eventId = verifiedEventId(req.get.bind(req), body, webhook);
+    const json = parseJson(body);
     const parsed = marketplaceEventSchema.safeParse(json);
     if (!parsed.success) throw invalidInput(parsed.error);
     const event = parsed.data;
 
-    const order = await toPaidOrder(db, event.data);
-    const workflowId = subscriptionWorkflowId(subscriptionKey(order));
+    let order: PaidOrder | undefined;
+    let workflowId: string;
+    if (event.type === 'order.paid') {
+      order = await toPaidOrder(db, event.data);
+      workflowId = subscriptionWorkflowId(subscriptionKey(order));
+    } else {
+      workflowId = await subscriptionOf(db, event.data);
+    }
     const payloadSha256 = sha256(body);
-
     const recorded = await db.withTransaction(async (tx) => {
       const result = await insertInboundEvent(tx, { eventId, eventType: event.type, payload: json, payloadSha256, workflowId });
-      if (result.inserted) await insertPaidOrderLine(tx, order, workflowId, result.row.receivedAt);
+      if (result.inserted && order) await insertPaidOrderLine(tx, order, workflowId, result.row.receivedAt);
       return result;
     });
-    if (!recorded.inserted) {
-      if (recorded.row.payloadSha256 !== payloadSha256) {
-        throw new AppError(409, 'event_id_reused', `webhook-id ${eventId} was already used for a different payload`);
-      }
-      if (recorded.row.responseStatus !== null) {
-        res.status(recorded.row.responseStatus).set('Location', `/v1/orders/${encodeURIComponent(order.orderId)}`).json(recorded.row.responseBody);
-        return;
-      }
+    if (!recorded.inserted && recorded.row.payloadSha256 !== payloadSha256) {
+      throw new AppError(409, 'event_id_reused', `webhook-id ${eventId} was already used for a different payload`);
     }
-
-    let delivered: { workflowId: string; duplicate: boolean };
-    try {
-      delivered = await gateway.deliverOrderPaid({ eventId, acceptedAtMs: recorded.row.receivedAt.getTime(), order });
-    } catch (error) {
-      // The event is on record without an answer: the order system's retry completes it.
-      throw new AppError(503, 'temporarily_unavailable', 'could not reach the workflow engine; retry the delivery', undefined, error);
+    let answer: Answer;
+    if (!recorded.inserted && recorded.row.responseStatus !== null) {
+      answer = { status: recorded.row.responseStatus, body: recorded.row.responseBody };
+    } else {
+      answer = await deliver(gateway, event, { eventId, workflowId, acceptedAtMs: recorded.row.receivedAt.getTime(), order });
+      await completeInboundEvent(db, eventId, answer.status, answer.body);
     }
-    const answer = { eventId, workflowId: delivered.workflowId, status: 'accepted', duplicate: delivered.duplicate };
-    await completeInboundEvent(db, eventId, 202, answer);
-    res.status(202).set('Location', `/v1/orders/${encodeURIComponent(order.orderId)}`).json(answer);
+    if (order) res.set('Location', `/v1/orders/${encodeURIComponent(order.orderId)}`);
+    res.status(answer.status).json(answer.body);
   });
   return router;
+}
+
+function verifiedEventId(header: (name: string) => string | undefined, body: Buffer, webhook: MarketplaceEventDeps['webhook']): string {
+  const verified = verifyWebhook({
+    secret: webhook.secret,
+    toleranceSeconds: webhook.toleranceSeconds,
+    body,
+    headers: { 'webhook-id': header('webhook-id'), 'webhook-timestamp': header('webhook-timestamp'), 'webhook-signature': header('webhook-signature') },
+  });
+  if (!verified.ok) throw new AppError(401, 'invalid_signature', `webhook signature rejected: ${verified.reason}`);
+  const eventId = header('webhook-id') as string;
+  if (eventId.length > 200) throw new AppError(400, 'invalid_request', 'webhook-id: at most 200 characters', [{ field: 'webhook-id', reason: 'at most 200 characters' }]);
+  return eventId;
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new AppError(400, 'invalid_json', 'request body is not valid JSON');
+  }
+}
+
+/** Hands the event to its workflow and says what to answer. Unreachable Temporal → 503, nothing answered yet. */
+async function deliver(
+  gateway: SubscriptionGateway,
+  event: MarketplaceEvent,
+  ctx: { eventId: string; workflowId: string; acceptedAtMs: number; order?: PaidOrder },
+): Promise<Answer> {
+  const { eventId, workflowId, acceptedAtMs } = ctx;
+  const ended: Answer = { status: 409, body: { error: { code: 'subscription_ended', message: `subscription ${workflowId} is no longer running` } } };
+  try {
+    if (event.type === 'order.paid') {
+      const delivered = await gateway.deliverOrderPaid({ eventId, acceptedAtMs, order: ctx.order as PaidOrder });
+      return { status: 202, body: { eventId, workflowId: delivered.workflowId, status: 'accepted', duplicate: delivered.duplicate } };
+    }
+    if (event.type === 'order.change_requested') {
+      const verdict = await gateway.checkChange(workflowId, { eventId, ...event.data.productInfo });
+      return { status: 200, body: { eventId, workflowId, ...verdict } };
+    }
+    await gateway.deliverLifecycleEvent(workflowId, toLifecycleEvent(event, eventId, acceptedAtMs));
+    return { status: 202, body: { eventId, workflowId, status: 'accepted' } };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return ended;
+    if (error instanceof WorkflowUpdateFailedError) {
+      const message = error.cause?.message ?? error.message;
+      return { status: 409, body: { error: { code: 'not_checkable', message } } };
+    }
+    // Nothing is answered yet: the order system's retry of the same webhook-id completes it.
+    throw new AppError(503, 'temporarily_unavailable', 'could not reach the workflow engine; retry the delivery', undefined, error);
+  }
+}
+
+function toLifecycleEvent(event: Exclude<MarketplaceEvent, { type: 'order.paid' | 'order.change_requested' }>, eventId: string, acceptedAtMs: number): LifecycleEvent {
+  const base = { eventId, acceptedAtMs };
+  switch (event.type) {
+    case 'order.renewed': {
+      const d = event.data;
+      return { ...base, kind: 'order.renewed', scene: d.scene, orderId: d.orderId, orderLineId: d.orderLineId, expireTime: new Date(d.expireTime).toISOString(), productId: d.productId };
+    }
+    case 'order.upgraded': {
+      const d = event.data;
+      return { ...base, kind: 'order.upgraded', orderId: d.orderId, orderLineId: d.orderLineId, skuCode: d.skuCode, amount: d.amount, currency: d.currency };
+    }
+    case 'order.unsubscribed':
+      return { ...base, kind: 'order.unsubscribed', orderId: event.data.orderId, orderLineId: event.data.orderLineId };
+    case 'instance.violation':
+    case 'instance.violation_lifted':
+      return { ...base, kind: event.type, reason: event.data.reason };
+  }
+}
+
+/** The workflow of the subscription a later event names (422 when we do not know it). */
+async function subscriptionOf(db: Db, data: { instanceId?: string; subscription?: { orderId: string; orderLineId: string } }): Promise<string> {
+  if (data.instanceId) {
+    const workflowId = await workflowIdByInstance(db, data.instanceId);
+    if (workflowId) return workflowId;
+    throw new AppError(422, 'unknown_subscription', `instance ${data.instanceId} is unknown`, [{ field: 'data.instanceId', reason: 'unknown instance' }]);
+  }
+  const { orderId, orderLineId } = data.subscription as { orderId: string; orderLineId: string };
+  const workflowId = await workflowIdByOrderLine(db, orderId, orderLineId);
+  if (workflowId) return workflowId;
+  throw new AppError(422, 'unknown_subscription', `order line ${orderId}/${orderLineId} is unknown`, [{ field: 'data.subscription', reason: 'unknown order line' }]);
 }
 
 /** Checks the order against our catalogue (422 when it names what we do not know). */
@@ -118,9 +188,10 @@ async function toPaidOrder(db: Db, data: OrderPaidData): Promise<PaidOrder> {
     periodNumber: data.periodNumber,
     expireTime: data.expireTime ? new Date(data.expireTime).toISOString() : undefined,
     trialFlag: data.trialFlag,
-    customer: { customerId: data.customer.customerId, customerName: data.customer.customerName },
+    customer: { customerId: data.customer.customerId, customerName: data.customer.customerName, email: data.customer.email },
     amount: data.amount,
     currency: data.currency,
     testFlag: data.testFlag,
+    retentionDays: data.retentionDays ?? product.retentionDays,
   };
 }

@@ -31,7 +31,8 @@ function orderStatus(lines: OrderLineView[]): string {
 /** The workflow's own view (current step), when it is still running; the row stands otherwise. */
 async function liveStep(gateway: SubscriptionGateway, workflowId: string): Promise<SubscriptionSnapshot['step'] | undefined> {
   try {
-    return (await gateway.status(workflowId)).step;
+    // A query needs a worker; when none answers soon the stored row is the answer.
+    return (await gateway.status(workflowId, { timeoutMs: 2000 })).step;
   } catch {
     return undefined;
   }

@@ -4,24 +4,31 @@ import type { Queryable } from '../pool';
 /** Creates the instance row or moves it to the given status. */
 export async function upsertInstance(q: Queryable, i: InstanceRecord): Promise<void> {
   await q.query(
-    `insert into instances (instance_id, merchant_id, order_id, order_line_id, product_id, status, expire_time)
-     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::timestamptz)
+    `insert into instances (instance_id, merchant_id, order_id, order_line_id, product_id, sku_code, status, expire_time)
+     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::timestamptz)
      on conflict (instance_id) do update
-       set status = excluded.status, expire_time = coalesce(excluded.expire_time, instances.expire_time), updated_at = now()`,
-    [i.instanceId, i.merchantId, i.orderId, i.orderLineId, i.productId, i.status, i.expireTime ?? null],
+       set status = excluded.status, product_id = excluded.product_id, sku_code = coalesce(excluded.sku_code, instances.sku_code),
+           expire_time = coalesce(excluded.expire_time, instances.expire_time), updated_at = now()`,
+    [i.instanceId, i.merchantId, i.orderId, i.orderLineId, i.productId, i.skuCode ?? null, i.status, i.expireTime ?? null],
   );
 }
 
-/** Stores the (already encrypted) app info, creating a provisioning row if none exists yet. */
+/**
+ * Stores what queryInstance returned: the (already encrypted) app info and the usage of a
+ * pay-per-use package. Creates a provisioning row if none exists yet; keeps what a later
+ * answer leaves out.
+ */
 export async function saveInstanceAppInfo(
   q: Queryable,
-  i: { instanceId: string; merchantId: string; orderId: string; orderLineId: string; productId: string; appInfoEnc: string },
+  i: { instanceId: string; merchantId: string; orderId: string; orderLineId: string; productId: string; appInfoEnc?: string; usageInfo?: unknown },
 ): Promise<void> {
   await q.query(
-    `insert into instances (instance_id, merchant_id, order_id, order_line_id, product_id, status, app_info_enc)
-     values ($1::text, $2::text, $3::text, $4::text, $5::text, 'provisioning', $6::text)
-     on conflict (instance_id) do update set app_info_enc = excluded.app_info_enc, updated_at = now()`,
-    [i.instanceId, i.merchantId, i.orderId, i.orderLineId, i.productId, i.appInfoEnc],
+    `insert into instances (instance_id, merchant_id, order_id, order_line_id, product_id, status, app_info_enc, usage_info, queried_at)
+     values ($1::text, $2::text, $3::text, $4::text, $5::text, 'provisioning', $6::text, $7::jsonb, now())
+     on conflict (instance_id) do update
+       set app_info_enc = coalesce(excluded.app_info_enc, instances.app_info_enc),
+           usage_info = coalesce(excluded.usage_info, instances.usage_info), queried_at = now(), updated_at = now()`,
+    [i.instanceId, i.merchantId, i.orderId, i.orderLineId, i.productId, i.appInfoEnc ?? null, i.usageInfo === undefined ? null : JSON.stringify(i.usageInfo)],
   );
 }
 
@@ -31,18 +38,26 @@ export interface InstanceRow {
   orderId: string;
   orderLineId: string;
   productId: string;
+  skuCode: string | null;
   status: string;
   expireTime: string | null;
   appInfoEnc: string | null;
+  usageInfo: unknown;
+  queriedAt: string | null;
+  workflowId: string | null;
 }
 
 export async function findInstance(q: Queryable, instanceId: string): Promise<InstanceRow | undefined> {
   const { rows } = await q.query<InstanceRow>(
-    `select instance_id as "instanceId", merchant_id as "merchantId", order_id as "orderId", order_line_id as "orderLineId",
-            product_id as "productId", status,
-            to_char(expire_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "expireTime",
-            app_info_enc as "appInfoEnc"
-       from instances where instance_id = $1::text`,
+    `select i.instance_id as "instanceId", i.merchant_id as "merchantId", i.order_id as "orderId", i.order_line_id as "orderLineId",
+            i.product_id as "productId", i.sku_code as "skuCode", i.status,
+            to_char(i.expire_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "expireTime",
+            i.app_info_enc as "appInfoEnc", i.usage_info as "usageInfo",
+            to_char(i.queried_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "queriedAt",
+            l.workflow_id as "workflowId"
+       from instances i
+       left join order_lines l on l.order_id = i.order_id and l.order_line_id = i.order_line_id
+      where i.instance_id = $1::text`,
     [instanceId],
   );
   return rows[0];

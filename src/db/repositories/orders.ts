@@ -11,9 +11,9 @@ export async function insertPaidOrderLine(q: Queryable, order: PaidOrder, workfl
   );
   await q.query(
     `insert into order_lines (order_id, order_line_id, product_id, sku_code, charging_mode, period_type, period_number,
-                              expire_time, trial, amount, workflow_id, accepted_at)
+                              expire_time, trial, amount, workflow_id, accepted_at, retention_days)
      values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::int, $8::timestamptz, $9::boolean,
-             $10::numeric, $11::text, $12::timestamptz)
+             $10::numeric, $11::text, $12::timestamptz, $13::int)
      on conflict (order_id, order_line_id) do nothing`,
     [
       order.orderId,
@@ -28,6 +28,7 @@ export async function insertPaidOrderLine(q: Queryable, order: PaidOrder, workfl
       order.amount,
       workflowId,
       acceptedAt.toISOString(),
+      order.retentionDays,
     ],
   );
 }

@@ -121,17 +121,9 @@ async function pollOnce(state: SubscriptionState, order: PaidOrder, instanceId: 
 
 async function activate(state: SubscriptionState, order: PaidOrder, instanceId: string): Promise<void> {
   const { bookkeeping } = state.activities;
-  await bookkeeping.saveInstance({
-    instanceId,
-    merchantId: order.merchantId,
-    orderId: order.orderId,
-    orderLineId: order.orderLineId,
-    productId: order.productId,
-    status: 'active',
-    expireTime: order.expireTime,
-  });
-  await bookkeeping.updateOrderLine({ orderId: order.orderId, orderLineId: order.orderLineId, status: 'active', instanceId });
   state.instanceId = instanceId;
+  await state.saveInstance('active');
+  await bookkeeping.updateOrderLine({ orderId: order.orderId, orderLineId: order.orderLineId, status: 'active', instanceId });
   state.setStatus('active');
   state.setStep('active');
   log.info('instance provisioned', { workflowId: state.workflowId, orderId: order.orderId, instanceId });
