@@ -9,6 +9,7 @@ import { requireOperator } from './auth';
 import { AppError, errorHandler } from './errors';
 import { createMarketplaceEventRouter } from './routes/marketplace-events';
 import { createMerchantRouter } from './routes/merchants';
+import { createInstanceRouter } from './routes/instances';
 import { createOrderRouter } from './routes/orders';
 
 export interface AppDeps {
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', requireOperator(deps.config.operatorToken));
   app.use(createMerchantRouter({ db: deps.db, encryptor: deps.encryptor, mode: deps.config.mode }));
   app.use(createOrderRouter({ db: deps.db, gateway: deps.gateway }));
+  app.use(createInstanceRouter({ db: deps.db, gateway: deps.gateway, encryptor: deps.encryptor }));
 
   app.use((req, _res, next) => next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

@@ -26,7 +26,7 @@ export interface DevStackOptions {
   taskQueue?: string;
   /** Extra environment for the configuration (tests override keys here). */
   env?: NodeJS.ProcessEnv;
-  merchant?: { asyncProvisioning?: boolean; controlToken?: string };
+  merchant?: { asyncProvisioning?: boolean; controlToken?: string; refuseChangesTo?: string[] };
 }
 
 export interface DevStack {
@@ -60,6 +60,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       port: options.merchantPort ?? 0,
       ...(options.merchant?.controlToken ? { controlToken: options.merchant.controlToken } : {}),
       ...(options.merchant?.asyncProvisioning ? { asyncProvisioning: { readyAfterQueries: 1 } } : {}),
+      ...(options.merchant?.refuseChangesTo ? { refuseChangesTo: options.merchant.refuseChangesTo } : {}),
     });
     stoppers.push(merchant.close);
 
