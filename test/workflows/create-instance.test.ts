@@ -7,6 +7,7 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
 import { PRODUCTION_POLICY } from '../../src/shared/policy';
+import { recordHistory } from '../helpers/histories';
 import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
 import type { PaidOrder, SubscriptionSnapshot } from '../../src/shared/types';
 import {
@@ -106,6 +107,7 @@ test('when the merchant provisions at once, then the instance is active and the 
     return eventually(gateway, workflowId, (s) => s.status === 'active');
   });
 
+  await recordHistory(client, snapshot.workflowId, 'create-at-once');
   expect(snapshot).toMatchObject({ status: 'active', instanceId: `inst-${order.orderId}`, orderId: order.orderId, step: { name: 'active' } });
   expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
   expect(activities.saveInstance).toHaveBeenCalledWith(expect.objectContaining({ instanceId: `inst-${order.orderId}`, status: 'active' }));
@@ -133,6 +135,7 @@ test('when the merchant fails three times, then a fresh businessId each time, on
     return gateway.status(workflowId);
   });
 
+  await recordHistory(client, snapshot.workflowId, 'create-after-failures');
   expect(snapshot.status).toBe('active');
   expect(activities.callNewInstance).toHaveBeenCalledTimes(4);
   const businessIds = activities.callNewInstance.mock.calls.map(([call]) => call.businessId);
@@ -163,6 +166,7 @@ test('when the merchant answers 000004, then queryInstance is polled until the i
     return gateway.status(workflowId);
   });
 
+  await recordHistory(client, snapshot.workflowId, 'create-async');
   expect(snapshot).toMatchObject({ status: 'active', instanceId: 'async-1' });
   expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
   expect(activities.callQueryInstance).toHaveBeenCalledTimes(3);
@@ -181,6 +185,7 @@ test('when the merchant fails for the whole 3-hour window, then the order fails 
     return { workflowId, result: await client.workflow.getHandle(workflowId).result() };
   });
 
+  await recordHistory(client, workflowId, 'create-window-exhausted');
   expect(result).toMatchObject({ status: 'failed', orderId: order.orderId });
   expect(result.failureReason).toContain('within 180 minutes');
   const refunds = activities.notifyOrderSystem.mock.calls.filter(([c]) => c.type === 'order.unsubscribe_requested');
@@ -221,6 +226,7 @@ test('when an operator restarts during a backoff, then the next attempt starts a
     return workflowId;
   });
 
+  await recordHistory(client, workflowId, 'create-restart');
   const events = await historyEvents(workflowId);
   const timerStarted = events.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
   expect(Number(timerStarted?.timerStartedEventAttributes?.startToFireTimeout?.seconds)).toBe(10);

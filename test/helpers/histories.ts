@@ -1,0 +1,45 @@
+/**
+ * Workflow histories for the replay suite. `npm run replay:record` runs the workflow suites
+ * with RECORD_HISTORIES=1, and each scenario that calls `recordHistory` writes its history
+ * (every run of it, when it continued as new) to test/replay/histories. The replay suite
+ * then checks that today's workflow code still reproduces them exactly.
+ *
+ * The files are protobuf's JSON object form (enums by name, 64-bit numbers and bytes as
+ * strings), written and read with the same History type the SDK uses. (The SDK's
+ * historyToJSON trips over the two protobufjs copies npm installs here.)
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+
+export const HISTORIES_DIR = path.resolve(__dirname, '../replay/histories');
+
+const History = temporal.api.history.v1.History;
+const AS_JSON = { longs: String, enums: String, bytes: String } as const;
+
+export async function recordHistory(client: Client, workflowId: string, scenario: string): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  // Walk the chain of runs from the first one, so continue-as-new is covered too.
+  const described = await client.workflow.getHandle(workflowId).describe();
+  let runId: string | undefined = described.raw.workflowExecutionInfo?.firstRunId || described.runId;
+  for (let run = 1; runId; run += 1) {
+    const history = History.fromObject(await client.workflow.getHandle(workflowId, runId).fetchHistory());
+    const file = path.join(HISTORIES_DIR, `subscription-${scenario}${run > 1 ? `-run${run}` : ''}.json`);
+    writeFileSync(file, `${JSON.stringify(History.toObject(history, AS_JSON), null, 1)}\n`);
+    const last = history.events[history.events.length - 1];
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || undefined;
+  }
+}
+
+/** Every recorded history, with the workflow id it was recorded under. */
+export function loadHistories(): Array<{ name: string; workflowId: string; history: temporal.api.history.v1.History }> {
+  return readdirSync(HISTORIES_DIR)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const history = History.fromObject(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as object);
+      return { name: file.replace(/\.json$/, ''), workflowId: file.replace(/\.json$/, ''), history };
+    });
+}
