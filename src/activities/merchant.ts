@@ -126,6 +126,7 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
         orderId: call.orderId,
         orderLineId: call.orderLineId,
         businessId: call.businessId,
+        ...(call.productId ? { productId: call.productId } : {}),
         ...testFlagOf(call),
       };
       const result = await client.post(endpoint, body, cancellationSignal());

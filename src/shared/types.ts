@@ -193,6 +193,12 @@ export interface NewInstanceCall {
   orderId: string;
   orderLineId: string;
   businessId: string;
+  /**
+   * Pay-per-use only: the billing item. The V2 table has no productId, yet merchants must
+   * key pay-per-use creates on orderId + productId (spec §2.1), so it is sent as an extra
+   * field (merchants ignore fields they do not know).
+   */
+  productId?: string;
   testFlag?: string;
 }
 

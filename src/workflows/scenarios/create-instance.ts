@@ -48,6 +48,7 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
           orderId: order.orderId,
           orderLineId: order.orderLineId,
           businessId,
+          productId: order.chargingMode === 'ON_DEMAND' ? order.productId : undefined,
           testFlag: order.testFlag,
         }),
       businessId,
