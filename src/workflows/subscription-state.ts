@@ -186,7 +186,9 @@ export class SubscriptionState {
     ]);
   }
 
+  /** Moves to a step; staying in the same step keeps its "since". */
   setStep(name: string, reason?: string): void {
+    if (this.step.name === name && this.step.reason === reason) return;
     this.step = { name, sinceMs: Date.now(), ...(reason ? { reason } : {}) };
   }
 

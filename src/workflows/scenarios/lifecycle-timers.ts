@@ -34,9 +34,15 @@ export function nextTimer(state: SubscriptionState): LifecycleTimer | undefined 
 export async function fireTimer(state: SubscriptionState, timer: LifecycleTimer): Promise<void> {
   const occurrence = `${timer.kind}:${timer.atMs}`;
   switch (timer.kind) {
-    case 'trial-reminder':
-      await remindTrialEnding(state, timer.leadMs);
+    case 'trial-reminder': {
+      // When a shorter lead is due as well (a short trial), only the latest reminder is sent.
+      const laterDue = state.lifecycle.trialReminderLeadsMs.some(
+        (lead) => lead < timer.leadMs && !state.remindersSent.includes(lead) && (state.expireAtMs ?? 0) - lead <= Date.now(),
+      );
+      if (laterDue) state.remindersSent.push(timer.leadMs);
+      else await remindTrialEnding(state, timer.leadMs);
       return;
+    }
     case 'expiry':
       if (state.trial) {
         // A trial that was not converted ends: there is nothing to keep (spec §9.6).
