@@ -3,8 +3,8 @@
  * e-mail only when a mailer is configured and the merchant has a contact address.
  *
  * The mailers here are test implementations of the `Mailer` interface, the activity's own
- * boundary: there is no SMTP server on our machines to point nodemailer at, so a recording
- * (or refusing) mailer is the real peer's stand-in.
+ * boundary, so each case can count sends exactly; the real SMTP path (nodemailer to an SMTP
+ * server on loopback) is covered in smtp.test.ts.
  */
 import { createNotificationActivities, type Mailer } from '../../src/activities/notifications';
 import type { Db } from '../../src/db/pool';
