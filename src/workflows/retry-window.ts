@@ -33,6 +33,7 @@ const minutes = (ms: number): number => Math.round(ms / 60_000);
 export async function retryWithinWindow(state: SubscriptionState, w: WindowCall): Promise<WindowResult> {
   const policy = state.policy[w.scenario];
   const deadlineMs = w.startedAtMs + policy.windowMs;
+  state.discardStaleRestart();
   let failures = 0;
   for (;;) {
     state.setStep('calling-merchant', `${w.activity} attempt ${failures + 1}`);

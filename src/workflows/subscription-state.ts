@@ -262,6 +262,11 @@ export class SubscriptionState {
     this.setSearchStatus(this.status);
   }
 
+  /** A restart pressed while nothing was failing must not cut a later, unrelated backoff short. */
+  discardStaleRestart(): void {
+    this.restartPending = false;
+  }
+
   private consumeRestart(): boolean {
     const pending = this.restartPending;
     this.restartPending = false;

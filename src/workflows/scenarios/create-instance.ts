@@ -26,6 +26,7 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
   const { merchant } = state.activities;
   state.setOrder(order);
   state.setStatus('provisioning');
+  state.discardStaleRestart();
   let failures = 0;
 
   const failed = async (outcome: MerchantCallOutcome): Promise<void> => {
