@@ -11,6 +11,7 @@ import { sampleOrderPaid, sendMarketplaceEvent, type SentWebhook } from '../../s
 import { startDevStack, type DevStack } from '../../src/dev/stack';
 import { createDb, type Db } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
+import { until } from '../helpers/until';
 
 let stack: DevStack;
 let db: Db;
@@ -43,16 +44,6 @@ async function getJson(path: string): Promise<Record<string, any>> {
   const res = await fetch(new URL(path, stack.api.url), { headers: operator() });
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, any>;
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Pays an order and waits until its instance is active; answers the ids. */

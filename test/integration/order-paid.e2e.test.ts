@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { sampleOrderPaid, sendMarketplaceEvent } from '../../src/dev/marketplace-client';
 import { startDevStack, type DevStack } from '../../src/dev/stack';
 import { createLogger } from '../../src/logger';
+import { until } from '../helpers/until';
 import { startMerchantSim, type MerchantSim } from '../../src/merchant-sim';
 import { createDb, type Db } from '../../src/db/pool';
 import { encryptorFromConfig } from '../../src/security/keys';
@@ -58,16 +59,6 @@ async function getOrder(orderId: string): Promise<{ status: string; instanceId: 
   const res = await fetch(new URL(`/v1/orders/${orderId}`, stack.api.url), { headers: operatorHeaders() });
   expect(res.status).toBe(200);
   return res.json() as never;
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function payOrder(merchantId = stack.demo.merchantId, productId = stack.demo.productId): Promise<string> {
