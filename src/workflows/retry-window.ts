@@ -58,7 +58,9 @@ export async function retryWithinWindow(state: SubscriptionState, w: WindowCall)
     if (remaining <= 0) return { ok: false, outcome };
     const delay = Math.min(backoffDelayMs(policy, failures), remaining);
     state.setStep('backing-off', `${w.activity} failed: ${describeOutcome(outcome)}; next attempt in ${Math.round(delay / 1000)} s`);
-    await state.waitOrRestart(delay);
+    const restarted = await state.waitOrRestart(delay);
+    // No attempt starts after the window closed, unless an operator asked for one.
+    if (!restarted && Date.now() >= deadlineMs) return { ok: false, outcome };
   }
 }
 

@@ -200,3 +200,48 @@ export async function terminateAll(client: Client, workflowIds: string[]): Promi
     workflowIds.map((id) => client.workflow.getHandle(id).terminate('test finished').catch(() => undefined)),
   );
 }
+
+/**
+ * Moves server time forward by exactly `ms`, firing the timers that fall due on the way one
+ * at a time and only while the workflow is parked (as advanceTimers does), so a test can
+ * stop in the middle of a long wait, e.g. on day 10 of a 15-day retention. Returns early
+ * if the workflow closes.
+ */
+export async function advanceBy(env: TestWorkflowEnvironment, workflowId: string, ms: number): Promise<void> {
+  const targetMs = (await env.currentTimeMs()) + ms;
+  const handle = env.client.workflow.getHandle(workflowId);
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const last = events[events.length - 1];
+    if (!last || CLOSED.has(last.eventType ?? 0)) return;
+    const state = inFlight(events);
+    if (state.busy) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      continue;
+    }
+    const now = await env.currentTimeMs();
+    if (now >= targetMs) return;
+    await env.sleep(Math.max(1, Math.min(state.nextTimerMs ?? targetMs, targetMs) - now));
+  }
+}
+
+/**
+ * Waits (real time) until the workflow's current run is parked on a timer: no workflow task
+ * and no activity in flight. Parked, it can be queried safely; on the Java test server a
+ * query that races a continue-as-new can leave the old run's history without its close
+ * event and the server's clock locked for good (every later env.sleep then takes real time).
+ */
+export async function waitUntilParked(env: TestWorkflowEnvironment, workflowId: string, timeoutMs = 30_000): Promise<void> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const last = events[events.length - 1];
+    if (last && !CLOSED.has(last.eventType ?? 0)) {
+      const state = inFlight(events);
+      if (!state.busy && state.nextTimerMs !== undefined) return;
+    }
+    if (Date.now() > deadline) throw new Error(`workflow ${workflowId} not parked on a timer after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

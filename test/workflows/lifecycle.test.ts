@@ -1,0 +1,709 @@
+/**
+ * The subscription's life after create, on the time-skipping server with the production
+ * policy: renewals (1-hour window, then a manual restart), upgrades (3-hour window, then
+ * refund), expiry → freeze → retention (up to 15 days) → release, violations, trial
+ * reminders and conversion, unsubscription, the change check, and continue-as-new over a
+ * year of renewals. Expiry dates are real dates on the server's clock.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { Client } from '@temporalio/client';
+import { connectTimeSkippingEnvironment, startTimeSkippingServer, type RunningTemporal } from '../../src/dev/temporal-servers';
+import { PRODUCTION_POLICY } from '../../src/shared/policy';
+import { recordHistory } from '../helpers/histories';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
+import type {
+  LifecycleSettings,
+  OrderRenewedEvent,
+  OrderUnsubscribedEvent,
+  OrderUpgradedEvent,
+  PaidOrder,
+  SubscriptionSnapshot,
+  ViolationEvent,
+} from '../../src/shared/types';
+import {
+  advanceBy,
+  advanceTimers,
+  bundle,
+  createWorker,
+  fakeActivities,
+  orderPaidEvent,
+  outcome,
+  paidOrder,
+  quietRuntime,
+  taskQueueFor,
+  TEST_LIFECYCLE,
+  terminateAll,
+  waitUntilParked,
+  type FakeActivities,
+} from '../helpers/workflow-env';
+
+const EventType = temporal.api.enums.v1.EventType;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+let server: RunningTemporal;
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+/** A plain client: awaiting a result through it does not unlock time skipping (see advanceTimers). */
+let client: Client;
+const started: string[] = [];
+
+/**
+ * This suite moves the server's clock forward by about ten weeks, and a test server's clock
+ * never goes back. On the server the global setup shares, every suite that runs later would
+ * start in that future, while dates built from the real Date.now() (paidOrder's default
+ * expiry, 30 days ahead) would already have passed: their subscriptions expire and are
+ * released mid-test. So this suite gets a server of its own, set up as the global setup
+ * sets up the shared one (search attributes, clock locked).
+ */
+async function ownTimeSkippingEnv(): Promise<{ server: RunningTemporal; env: TestWorkflowEnvironment }> {
+  quietRuntime();
+  const server = await startTimeSkippingServer({ logFile: path.join(os.tmpdir(), 'saas-fulfillment-lifecycle-test-server.log') });
+  try {
+    const env = await connectTimeSkippingEnvironment(server.address);
+    await ensureSearchAttributes(env.connection, 'default');
+    await env.connection.testService?.lockTimeSkipping({});
+    return { server, env };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+beforeAll(async () => {
+  ({ server, env } = await ownTimeSkippingEnv());
+  client = new Client({ connection: env.connection });
+  workflowBundle = await bundle();
+});
+
+// A workflow left running would be the next thing the test server skips time to.
+afterEach(async () => {
+  await terminateAll(client, started.splice(0));
+});
+
+afterAll(async () => {
+  await env?.teardown();
+  await server?.stop();
+});
+
+interface Harness {
+  activities: FakeActivities;
+  gateway: SubscriptionGateway;
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Delivers order.paid and waits until the workflow took it in. */
+  pay(order: PaidOrder): Promise<string>;
+  /** Pays and waits until the instance is active. */
+  provision(order: PaidOrder): Promise<string>;
+  /** Waits (real time) until the status query satisfies `until`. */
+  eventually(workflowId: string, until: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot>;
+}
+
+function harness(lifecycle: LifecycleSettings = TEST_LIFECYCLE): Harness {
+  const taskQueue = taskQueueFor(expect.getState().currentTestName ?? 'test');
+  const activities = fakeActivities();
+  const gateway = createSubscriptionGateway(client, { taskQueue, policy: PRODUCTION_POLICY, lifecycle });
+  const eventually: Harness['eventually'] = async (workflowId, until) => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const snapshot = await gateway.status(workflowId);
+      if (until(snapshot)) return snapshot;
+      if (Date.now() > deadline) throw new Error(`condition not reached; last status ${JSON.stringify(snapshot)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  // The Java test server may skip time while the first task of a workflow started with
+  // signal-with-start is still running; skipping only after the first event was taken in avoids it.
+  const pay: Harness['pay'] = async (order) => {
+    const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(env, order));
+    started.push(workflowId);
+    await eventually(workflowId, (s) => s.status !== 'awaiting-order');
+    return workflowId;
+  };
+  return {
+    activities,
+    gateway,
+    run: async (work) => (await createWorker(env, workflowBundle, taskQueue, activities)).runUntil(work),
+    pay,
+    provision: async (order) => {
+      const workflowId = await pay(order);
+      await eventually(workflowId, (s) => s.status === 'active');
+      return workflowId;
+    },
+    eventually,
+  };
+}
+
+// ---- orders and events, dated on the server's clock ----------------------------------------
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A monthly order expiring `expiresInMs` from now on the server's clock (30 days by default). */
+async function orderExpiringIn(expiresInMs: number = 30 * DAY_MS, overrides: Partial<PaidOrder> = {}): Promise<PaidOrder> {
+  return paidOrder({ expireTime: iso((await env.currentTimeMs()) + expiresInMs), ...overrides });
+}
+
+/** The same instant `months` calendar months later (UTC); day of month kept below 29 by the caller. */
+function plusMonths(isoTime: string, months: number): string {
+  const d = new Date(isoTime);
+  d.setUTCMonth(d.getUTCMonth() + months);
+  return d.toISOString();
+}
+
+let eventSequence = 0;
+const nextOrderId = (prefix: string): string => `${prefix}${Date.now().toString(36).toUpperCase()}${(eventSequence += 1)}`;
+
+async function renewedEvent(expireTime: string, extra: Partial<OrderRenewedEvent> = {}): Promise<OrderRenewedEvent> {
+  const orderId = nextOrderId('RN');
+  return {
+    kind: 'order.renewed',
+    eventId: `evt-${orderId}`,
+    acceptedAtMs: await env.currentTimeMs(),
+    scene: 'RENEWAL',
+    orderId,
+    orderLineId: `${orderId}-000001`,
+    expireTime,
+    ...extra,
+  };
+}
+
+async function upgradedEvent(skuCode: string): Promise<OrderUpgradedEvent> {
+  const orderId = nextOrderId('UP');
+  return {
+    kind: 'order.upgraded',
+    eventId: `evt-${orderId}`,
+    acceptedAtMs: await env.currentTimeMs(),
+    orderId,
+    orderLineId: `${orderId}-000001`,
+    skuCode,
+    amount: '50.00',
+    currency: 'CNY',
+  };
+}
+
+async function unsubscribedEvent(): Promise<OrderUnsubscribedEvent> {
+  const orderId = nextOrderId('UN');
+  return { kind: 'order.unsubscribed', eventId: `evt-${orderId}`, acceptedAtMs: await env.currentTimeMs(), orderId, orderLineId: `${orderId}-000001` };
+}
+
+async function violationEvent(kind: ViolationEvent['kind']): Promise<ViolationEvent> {
+  return { kind, eventId: `evt-${nextOrderId('VI')}`, acceptedAtMs: await env.currentTimeMs(), reason: 'content violation' };
+}
+
+// ---- history ---------------------------------------------------------------------------------
+
+async function historyEvents(workflowId: string, runId?: string): Promise<HistoryEvent[]> {
+  return (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+}
+
+const eventMs = (event: HistoryEvent): number =>
+  Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+
+/** Server times at which an activity of this type was scheduled. */
+function scheduledAt(events: HistoryEvent[], activityType: string): number[] {
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+    .map(eventMs);
+}
+
+/** Waits (real time) until a condition on the fakes holds. */
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition on the fake activities not reached');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const callbackTypes = (activities: FakeActivities): string[] => activities.notifyOrderSystem.mock.calls.map(([c]) => c.type);
+const statuses = (activities: FakeActivities): string[] => activities.callUpdateInstanceStatus.mock.calls.map(([c]) => c.status);
+
+// ---- renewals and continue-as-new ------------------------------------------------------------
+
+test('when a year of monthly renewals arrives one by one, then each is applied and the history is cut by continue-as-new', async () => {
+  const { activities, gateway, run, provision, eventually } = harness({ ...TEST_LIFECYCLE, continueAsNewAfterEvents: 3 });
+  const base = new Date((await env.currentTimeMs()) + 30 * DAY_MS);
+  base.setUTCDate(Math.min(base.getUTCDate(), 28));
+  const order = paidOrder({ expireTime: base.toISOString() });
+  const expiries = Array.from({ length: 12 }, (_, i) => plusMonths(order.expireTime!, i + 1));
+
+  const { workflowId, firstRunId, snapshot } = await run(async () => {
+    const workflowId = await provision(order);
+    const firstRunId = (await client.workflow.getHandle(workflowId).describe()).runId;
+    const applied: string[] = [];
+    for (const [i, expireTime] of expiries.entries()) {
+      await gateway.deliverLifecycleEvent(workflowId, await renewedEvent(expireTime));
+      // Wait on the fakes and the history, not the status query: on the Java test server a
+      // query that races a continue-as-new can lose the old run's close event and leave the
+      // server's clock locked for every later test. Parked, the workflow is safe to query.
+      await until(() => callbackTypes(activities).filter((t) => t === 'instance.renewed').length === i + 1);
+      await waitUntilParked(env, workflowId);
+      applied.push((await gateway.status(workflowId)).expireTime ?? 'none');
+    }
+    expect(applied).toEqual(expiries);
+    return { workflowId, firstRunId, snapshot: await gateway.status(workflowId) };
+  });
+
+  expect(activities.callRefreshInstance).toHaveBeenCalledTimes(12);
+  expect(activities.callRefreshInstance.mock.calls.map(([c]) => [c.scene, c.expireTime])).toEqual(expiries.map((e) => ['RENEWAL', e]));
+  expect(activities.callRefreshInstance).toHaveBeenCalledWith(expect.objectContaining({ instanceId: `inst-${order.orderId}`, merchantId: order.merchantId }));
+  expect(snapshot).toMatchObject({ status: 'active', expireTime: expiries[11], instanceId: `inst-${order.orderId}`, pendingEvents: 0 });
+  expect(snapshot.runs).toBeGreaterThanOrEqual(4);
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
+
+  // Follow the chain of runs from the first: each ended by continue-as-new, each short.
+  const runLengths: number[] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const events = await historyEvents(workflowId, runId);
+    runLengths.push(events.length);
+    const last = events[events.length - 1];
+    runId = last?.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+      ? last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined
+      : undefined;
+  }
+  const firstRun = await historyEvents(workflowId, firstRunId);
+  expect(firstRun[firstRun.length - 1]?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+  expect(runLengths.length).toBe(snapshot.runs);
+  for (const length of runLengths) expect(length).toBeLessThan(300);
+  await recordHistory(client, workflowId, 'year-of-renewals');
+});
+
+test('when the same renewal is delivered twice, then the merchant is asked to refresh once', async () => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  const order = await orderExpiringIn();
+  const first = plusMonths(order.expireTime!, 1);
+  const second = plusMonths(order.expireTime!, 2);
+
+  await run(async () => {
+    const workflowId = await provision(order);
+    const renewal = await renewedEvent(first);
+    await gateway.deliverLifecycleEvent(workflowId, renewal);
+    await gateway.deliverLifecycleEvent(workflowId, { ...renewal, acceptedAtMs: await env.currentTimeMs() });
+    // A later, different renewal: once it is applied, the duplicate before it has been seen.
+    await gateway.deliverLifecycleEvent(workflowId, await renewedEvent(second));
+    await eventually(workflowId, (s) => s.expireTime === second && s.step.name === 'active');
+  });
+
+  expect(activities.callRefreshInstance.mock.calls.map(([c]) => c.expireTime)).toEqual([first, second]);
+  expect(callbackTypes(activities).filter((t) => t === 'instance.renewed')).toHaveLength(2);
+});
+
+test('when the merchant fails refreshInstance for the whole 1-hour window, then it waits for a restart, and a restart applies the renewal', async () => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  activities.callRefreshInstance.mockResolvedValue(outcome('failure', 'refreshInstance', { httpStatus: 502, resultCode: undefined, error: 'HTTP 502' }));
+  const order = await orderExpiringIn();
+  const renewedTo = plusMonths(order.expireTime!, 1);
+
+  const { waiting, snapshot, renewal, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    const renewal = await renewedEvent(renewedTo);
+    await gateway.deliverLifecycleEvent(workflowId, renewal);
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'waiting-for-restart', HOUR_MS + 10 * MINUTE_MS);
+    const waiting = await gateway.status(workflowId);
+    activities.callRefreshInstance.mockImplementation(async (call) => outcome('success', 'refreshInstance', { instanceId: call.instanceId }));
+    await gateway.restart(workflowId, { requestedBy: 'operator@example.com', reason: 'merchant fixed refreshInstance' });
+    const snapshot = await eventually(workflowId, (s) => s.expireTime === renewedTo);
+    return { waiting, snapshot, renewal, workflowId };
+  });
+
+  expect(waiting).toMatchObject({ status: 'active', expireTime: order.expireTime, step: { name: 'waiting-for-restart' } });
+  expect(waiting.step.reason).toContain('refreshInstance failed for 60 minutes');
+  const keys = activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey);
+  expect(keys).toEqual([`${workflowId}:renewal:${renewal.eventId}:first-failure`, `${workflowId}:renewal:${renewal.eventId}:window-exhausted:1`]);
+  expect(snapshot).toMatchObject({ status: 'active', expireTime: renewedTo });
+  const failures = activities.callRefreshInstance.mock.calls.length - 1;
+  expect(failures).toBeGreaterThanOrEqual(10);
+  expect(activities.callRefreshInstance).toHaveBeenLastCalledWith(expect.objectContaining({ scene: 'RENEWAL', orderId: renewal.orderId, expireTime: renewedTo }));
+  // No refund for a renewal: the order system hears only of the renewal itself.
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.renewed']);
+
+  // The attempt after the restart opened a new window: it came after the first one ended.
+  const events = await historyEvents(workflowId);
+  const refreshTimes = scheduledAt(events, 'callRefreshInstance');
+  expect(refreshTimes).toHaveLength(activities.callRefreshInstance.mock.calls.length);
+  expect(refreshTimes[refreshTimes.length - 1]! - renewal.acceptedAtMs).toBeGreaterThanOrEqual(HOUR_MS);
+  // Inside the first window every attempt started before its end; the next one only after the restart.
+  const beforeRestart = refreshTimes.slice(0, -1);
+  expect(beforeRestart.filter((at) => at >= renewal.acceptedAtMs + HOUR_MS)).toEqual([]);
+  await recordHistory(client, workflowId, 'renewal-window-restart');
+});
+
+test('when a renewal arrives while the create is still backing off, then it is applied once, after the create', async () => {
+  const { activities, gateway, run, pay, eventually } = harness();
+  activities.callNewInstance
+    .mockResolvedValueOnce(outcome('failure', 'newInstance', { error: 'HTTP 503', httpStatus: 503, resultCode: undefined }))
+    .mockResolvedValueOnce(outcome('failure', 'newInstance', { resultCode: '000005', error: 'other internal service error' }))
+    .mockResolvedValueOnce(outcome('failure', 'newInstance', { resultCode: '000005', error: 'other internal service error' }));
+  const order = await orderExpiringIn();
+  const renewedTo = plusMonths(order.expireTime!, 1);
+
+  const { renewal, snapshot, workflowId } = await run(async () => {
+    const workflowId = await pay(order);
+    await eventually(workflowId, (s) => s.step.name === 'backing-off');
+    const renewal = await renewedEvent(renewedTo);
+    await gateway.deliverLifecycleEvent(workflowId, renewal);
+    await eventually(workflowId, (s) => s.pendingEvents === 1 && s.status === 'provisioning');
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).expireTime === renewedTo, 10 * MINUTE_MS);
+    return { workflowId, renewal, snapshot: await eventually(workflowId, (s) => s.step.name === 'active') };
+  });
+
+  expect(snapshot).toMatchObject({ status: 'active', expireTime: renewedTo, pendingEvents: 0 });
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(4);
+  expect(activities.callRefreshInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callRefreshInstance).toHaveBeenCalledWith(
+    expect.objectContaining({ instanceId: `inst-${order.orderId}`, scene: 'RENEWAL', orderId: renewal.orderId, expireTime: renewedTo }),
+  );
+  const lastCreate = Math.max(...activities.callNewInstance.mock.invocationCallOrder);
+  expect(activities.callRefreshInstance.mock.invocationCallOrder[0]).toBeGreaterThan(lastCreate);
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.renewed']);
+  await recordHistory(client, workflowId, 'renewal-during-create');
+});
+
+// ---- expiry, retention, release ----------------------------------------------------------------
+
+test('when an order expires unrenewed, then it is frozen at expiry and released after the 15-day retention', async () => {
+  const { activities, gateway, run, provision } = harness();
+  const order = await orderExpiringIn(DAY_MS, { retentionDays: 15 });
+
+  const { result, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    await advanceTimers(env, workflowId, () => false, 17 * DAY_MS);
+    return { workflowId, result: await client.workflow.getHandle(workflowId).result() };
+  });
+
+  expect(result).toMatchObject({ status: 'released', step: { name: 'released' }, frozenBy: [] });
+  expect(activities.callUpdateInstanceStatus).toHaveBeenCalledTimes(1);
+  expect(activities.callUpdateInstanceStatus).toHaveBeenCalledWith(expect.objectContaining({ instanceId: `inst-${order.orderId}`, status: 'FREEZE' }));
+  expect(activities.callReleaseInstance).toHaveBeenCalledTimes(1);
+  const [releaseCall] = activities.callReleaseInstance.mock.calls[0]!;
+  expect(releaseCall).toMatchObject({ instanceId: `inst-${order.orderId}`, merchantId: order.merchantId });
+  expect(releaseCall.orderId).toBeUndefined();
+  expect(releaseCall.orderLineId).toBeUndefined();
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.frozen', 'instance.released']);
+  expect(activities.notifyOrderSystem).toHaveBeenLastCalledWith(expect.objectContaining({ type: 'instance.released', data: expect.objectContaining({ cause: 'retention-ended' }) }));
+  expect(activities.updateOrderLine).toHaveBeenLastCalledWith(expect.objectContaining({ orderId: order.orderId, status: 'released' }));
+  expect(activities.saveInstance).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'released' }));
+
+  const events = await historyEvents(workflowId);
+  expect(events[events.length - 1]?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  const [freezeAt] = scheduledAt(events, 'callUpdateInstanceStatus');
+  const [releaseAt] = scheduledAt(events, 'callReleaseInstance');
+  expect(freezeAt).toBeGreaterThanOrEqual(Date.parse(order.expireTime!));
+  expect(freezeAt! - Date.parse(order.expireTime!)).toBeLessThan(MINUTE_MS);
+  expect(releaseAt! - freezeAt!).toBeGreaterThanOrEqual(15 * DAY_MS - MINUTE_MS);
+  expect(releaseAt! - Date.parse(order.expireTime!)).toBeGreaterThanOrEqual(15 * DAY_MS);
+  await recordHistory(client, workflowId, 'expiry-retention-release');
+});
+
+test('when a renewal arrives on day 10 of retention, then the instance is unfrozen, refreshed and never released', async () => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  const order = await orderExpiringIn(DAY_MS, { retentionDays: 15 });
+  const renewedTo = plusMonths(order.expireTime!, 1);
+
+  const { frozen, renewed, later, renewal, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'retention', 2 * DAY_MS);
+    const frozen = await gateway.status(workflowId);
+    await advanceBy(env, workflowId, 10 * DAY_MS);
+    const renewal = await renewedEvent(renewedTo);
+    await gateway.deliverLifecycleEvent(workflowId, renewal);
+    const renewed = await eventually(workflowId, (s) => s.expireTime === renewedTo && s.step.name === 'active');
+    await advanceBy(env, workflowId, 10 * DAY_MS);
+    return { workflowId, frozen, renewed, later: await gateway.status(workflowId), renewal };
+  });
+
+  expect(frozen).toMatchObject({ status: 'frozen', frozenBy: ['expiry'], step: { name: 'retention' } });
+  expect(renewal.acceptedAtMs - Date.parse(order.expireTime!)).toBeGreaterThanOrEqual(10 * DAY_MS);
+  expect(statuses(activities)).toEqual(['FREEZE', 'UNFREEZE']);
+  const unfreezeOrder = activities.callUpdateInstanceStatus.mock.invocationCallOrder[1]!;
+  expect(activities.callRefreshInstance.mock.invocationCallOrder[0]).toBeGreaterThan(unfreezeOrder);
+  expect(activities.callRefreshInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callRefreshInstance).toHaveBeenCalledWith(expect.objectContaining({ scene: 'RENEWAL', orderId: renewal.orderId, expireTime: renewedTo }));
+  expect(renewed).toMatchObject({ status: 'active', frozenBy: [], expireTime: renewedTo });
+  expect(later).toMatchObject({ status: 'active', frozenBy: [], expireTime: renewedTo, step: { name: 'active' } });
+  expect(activities.callReleaseInstance).not.toHaveBeenCalled();
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.frozen', 'instance.unfrozen', 'instance.renewed']);
+  await recordHistory(client, workflowId, 'renewal-in-retention');
+});
+
+test('when the order is unsubscribed, then the instance is released naming the unsubscribe order and the workflow ends', async () => {
+  const { activities, gateway, run, provision } = harness();
+  const order = await orderExpiringIn();
+
+  const { result, unsubscribe, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    const unsubscribe = await unsubscribedEvent();
+    await gateway.deliverLifecycleEvent(workflowId, unsubscribe);
+    return { workflowId, unsubscribe, result: await client.workflow.getHandle(workflowId).result() };
+  });
+
+  expect(result).toMatchObject({ status: 'released', step: { name: 'released', reason: 'unsubscribed' } });
+  expect(activities.callReleaseInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callReleaseInstance).toHaveBeenCalledWith(
+    expect.objectContaining({ instanceId: `inst-${order.orderId}`, orderId: unsubscribe.orderId, orderLineId: unsubscribe.orderLineId }),
+  );
+  expect(activities.callUpdateInstanceStatus).not.toHaveBeenCalled();
+  expect(activities.notifyOrderSystem).toHaveBeenLastCalledWith(
+    expect.objectContaining({ type: 'instance.released', data: expect.objectContaining({ cause: 'unsubscribed', orderId: unsubscribe.orderId }) }),
+  );
+  expect(activities.saveSubscriptionOrder).toHaveBeenCalledWith(expect.objectContaining({ orderId: unsubscribe.orderId, kind: 'unsubscribe', status: 'completed' }));
+  await recordHistory(client, workflowId, 'unsubscribe');
+});
+
+// ---- violations --------------------------------------------------------------------------------
+
+test('when a violation is reported and later lifted, then the instance is frozen and unfrozen', async () => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  const order = await orderExpiringIn();
+
+  const { frozen, lifted, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    await gateway.deliverLifecycleEvent(workflowId, await violationEvent('instance.violation'));
+    const frozen = await eventually(workflowId, (s) => s.step.name === 'frozen-for-violation');
+    await gateway.deliverLifecycleEvent(workflowId, await violationEvent('instance.violation_lifted'));
+    const lifted = await eventually(workflowId, (s) => s.status === 'active' && s.step.name === 'active');
+    return { workflowId, frozen, lifted };
+  });
+
+  expect(frozen).toMatchObject({ status: 'frozen', frozenBy: ['violation'] });
+  expect(lifted).toMatchObject({ status: 'active', frozenBy: [], expireTime: order.expireTime });
+  expect(activities.callUpdateInstanceStatus.mock.calls.map(([c]) => [c.instanceId, c.status])).toEqual([
+    [`inst-${order.orderId}`, 'FREEZE'],
+    [`inst-${order.orderId}`, 'UNFREEZE'],
+  ]);
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.frozen', 'instance.unfrozen']);
+  expect(activities.callReleaseInstance).not.toHaveBeenCalled();
+  await recordHistory(client, workflowId, 'violation');
+});
+
+test('when a violation is lifted during expiry retention, then the instance stays frozen for the expiry and is still released on time', async () => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  const order = await orderExpiringIn(DAY_MS, { retentionDays: 15 });
+
+  const { both, lifted, result, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'retention', 2 * DAY_MS);
+    await gateway.deliverLifecycleEvent(workflowId, await violationEvent('instance.violation'));
+    const both = await eventually(workflowId, (s) => (s.frozenBy ?? []).length === 2);
+    await gateway.deliverLifecycleEvent(workflowId, await violationEvent('instance.violation_lifted'));
+    const lifted = await eventually(workflowId, (s) => s.frozenBy?.join() === 'expiry' && s.step.name === 'retention');
+    await advanceTimers(env, workflowId, () => false, 16 * DAY_MS);
+    return { both, lifted, workflowId, result: await client.workflow.getHandle(workflowId).result() };
+  });
+
+  expect(both).toMatchObject({ status: 'frozen', frozenBy: ['expiry', 'violation'] });
+  expect(lifted).toMatchObject({ status: 'frozen', frozenBy: ['expiry'] });
+  // Only the expiry froze the instance at the merchant; nothing unfroze it.
+  expect(statuses(activities)).toEqual(['FREEZE']);
+  expect(result.status).toBe('released');
+  expect(activities.callReleaseInstance).toHaveBeenCalledTimes(1);
+  const events = await historyEvents(workflowId);
+  expect(scheduledAt(events, 'callReleaseInstance')[0]! - Date.parse(order.expireTime!)).toBeGreaterThanOrEqual(15 * DAY_MS);
+});
+
+// ---- upgrades ----------------------------------------------------------------------------------
+
+test('when the merchant applies an upgrade, then the new SKU is in force and the order system is told', async () => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  const order = await orderExpiringIn();
+
+  const { upgrade, snapshot } = await run(async () => {
+    const workflowId = await provision(order);
+    const upgrade = await upgradedEvent('sku-pro');
+    await gateway.deliverLifecycleEvent(workflowId, upgrade);
+    return { upgrade, snapshot: await eventually(workflowId, (s) => s.skuCode === 'sku-pro' && s.step.name === 'active') };
+  });
+
+  expect(snapshot).toMatchObject({ status: 'active', skuCode: 'sku-pro', instanceId: `inst-${order.orderId}` });
+  expect(activities.callUpgradeInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callUpgradeInstance).toHaveBeenCalledWith(
+    expect.objectContaining({ instanceId: `inst-${order.orderId}`, orderId: upgrade.orderId, orderLineId: upgrade.orderLineId }),
+  );
+  expect(activities.notifyOrderSystem).toHaveBeenLastCalledWith(
+    expect.objectContaining({ type: 'instance.upgraded', data: expect.objectContaining({ orderId: upgrade.orderId, skuCode: 'sku-pro' }) }),
+  );
+  expect(activities.saveInstance).toHaveBeenLastCalledWith(expect.objectContaining({ skuCode: 'sku-pro', status: 'active' }));
+  expect(activities.saveSubscriptionOrder.mock.calls.map(([o]) => [o.orderId, o.kind, o.status])).toEqual([
+    [upgrade.orderId, 'upgrade', 'pending'],
+    [upgrade.orderId, 'upgrade', 'completed'],
+  ]);
+});
+
+test('when the merchant fails an upgrade for the whole 3-hour window, then the upgrade order is refunded and the old SKU stays', async () => {
+  const { activities, gateway, run, provision } = harness();
+  activities.callUpgradeInstance.mockResolvedValue(outcome('failure', 'upgradeInstance', { resultCode: '000005', error: 'other internal service error' }));
+  const order = await orderExpiringIn();
+
+  const { upgrade, snapshot, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    const upgrade = await upgradedEvent('sku-pro');
+    await gateway.deliverLifecycleEvent(workflowId, upgrade);
+    await advanceTimers(
+      env,
+      workflowId,
+      async () => activities.saveSubscriptionOrder.mock.calls.some(([o]) => o.status === 'refunded') && (await gateway.status(workflowId)).step.name === 'active',
+      3 * HOUR_MS + 10 * MINUTE_MS,
+    );
+    return { upgrade, workflowId, snapshot: await gateway.status(workflowId) };
+  });
+
+  expect(snapshot).toMatchObject({ status: 'active', skuCode: order.skuCode });
+  expect(activities.saveSubscriptionOrder.mock.calls.map(([o]) => [o.orderId, o.kind, o.status])).toEqual([
+    [upgrade.orderId, 'upgrade', 'pending'],
+    [upgrade.orderId, 'upgrade', 'failed'],
+    [upgrade.orderId, 'upgrade', 'refunded'],
+  ]);
+  const refunds = activities.notifyOrderSystem.mock.calls.filter(([c]) => c.type === 'order.unsubscribe_requested');
+  expect(refunds).toHaveLength(1);
+  expect(refunds[0]![0].data).toMatchObject({ orderId: upgrade.orderId, orderLineId: upgrade.orderLineId, refund: true, amount: '50.00', currency: 'CNY' });
+  expect(refunds[0]![0].data.orderId).not.toBe(order.orderId);
+  expect(activities.saveInstance).toHaveBeenLastCalledWith(expect.objectContaining({ skuCode: order.skuCode }));
+  expect(activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey.split(':').pop())).toEqual(['first-failure', 'failed']);
+  expect(activities.callUpgradeInstance.mock.calls.length).toBeGreaterThanOrEqual(20);
+
+  const events = await historyEvents(workflowId);
+  const attempts = scheduledAt(events, 'callUpgradeInstance');
+  expect(attempts).toHaveLength(activities.callUpgradeInstance.mock.calls.length);
+  // Attempts went on until the end of the window, and none started after it.
+  expect(Math.max(...attempts)).toBeGreaterThan(upgrade.acceptedAtMs + 3 * HOUR_MS - 15 * MINUTE_MS);
+  expect(attempts.filter((at) => at >= upgrade.acceptedAtMs + 3 * HOUR_MS)).toEqual([]);
+  await recordHistory(client, workflowId, 'upgrade-refunded');
+});
+
+// ---- change check ------------------------------------------------------------------------------
+
+const changeRequest = { eventId: 'chk-1', productId: 'product-1-yearly', skuCode: 'sku-small', productName: 'Example SaaS (small)' };
+
+test('when the merchant allows or refuses a change, then the check answers with the merchant\'s reason', async () => {
+  const { activities, gateway, run, provision } = harness();
+  activities.callChangeInstanceCheck
+    .mockResolvedValueOnce(outcome('success', 'changeInstanceCheck', { resultMsg: 'ok' }))
+    .mockResolvedValueOnce(outcome('failure', 'changeInstanceCheck', { resultCode: '000002', resultMsg: 'current usage exceeds the target size' }));
+  const order = await orderExpiringIn();
+
+  const { allowed, refused } = await run(async () => {
+    const workflowId = await provision(order);
+    const allowed = await gateway.checkChange(workflowId, changeRequest);
+    const refused = await gateway.checkChange(workflowId, { ...changeRequest, eventId: 'chk-2' });
+    return { allowed, refused };
+  });
+
+  expect(allowed).toMatchObject({ allowed: true });
+  expect(refused).toMatchObject({ allowed: false, resultCode: '000002' });
+  expect(refused.reason).toContain('current usage exceeds the target size');
+  expect(activities.callChangeInstanceCheck).toHaveBeenCalledWith(
+    expect.objectContaining({
+      instanceId: `inst-${order.orderId}`,
+      productInfo: { productId: changeRequest.productId, skuCode: changeRequest.skuCode, productName: changeRequest.productName },
+    }),
+  );
+  // Asking changes nothing.
+  expect(activities.callRefreshInstance).not.toHaveBeenCalled();
+  expect(activities.callUpgradeInstance).not.toHaveBeenCalled();
+});
+
+test('when the merchant does not answer the change check before the deadline, then the answer is a refusal', async () => {
+  const { activities, gateway, run, provision } = harness({ ...TEST_LIFECYCLE, changeCheckDeadlineMs: 1_000 });
+  let answer: () => void = () => undefined;
+  const hanging = new Promise<void>((resolve) => (answer = resolve));
+  activities.callChangeInstanceCheck
+    // Never answers in time (released at the end, so the worker can shut down).
+    .mockImplementationOnce(async (call) => {
+      await hanging;
+      return outcome('success', 'changeInstanceCheck', { instanceId: call.instanceId });
+    })
+    // The HTTP client's own 5-second timeout: a failure without a result code.
+    .mockResolvedValueOnce(outcome('failure', 'changeInstanceCheck', { resultCode: undefined, error: 'no answer within 5000 ms' }));
+  const order = await orderExpiringIn();
+
+  const { silent, timedOut, after } = await run(async () => {
+    const workflowId = await provision(order);
+    try {
+      const silent = await gateway.checkChange(workflowId, changeRequest);
+      const timedOut = await gateway.checkChange(workflowId, { ...changeRequest, eventId: 'chk-2' });
+      return { silent, timedOut, after: await gateway.status(workflowId) };
+    } finally {
+      answer();
+    }
+  });
+
+  expect(silent.allowed).toBe(false);
+  expect(silent.reason).toMatch(/^refused: merchant did not answer/);
+  expect(timedOut.allowed).toBe(false);
+  expect(timedOut.reason).toMatch(/^refused: merchant did not answer/);
+  expect(timedOut.reason).toContain('no answer within 5000 ms');
+  expect(after).toMatchObject({ status: 'active', step: { name: 'active' } });
+});
+
+// ---- trials ------------------------------------------------------------------------------------
+
+test('when a trial is converted after both reminders, then it is refreshed as TRIAL_TO_FORMAL and not released at the old trial end', async () => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  const order = await orderExpiringIn(7 * DAY_MS, { trialFlag: true, amount: '0.00' });
+  const trialEndMs = Date.parse(order.expireTime!);
+  const formalUntil = plusMonths(order.expireTime!, 1);
+
+  const { workflowId, converted, later, conversion } = await run(async () => {
+    const workflowId = await provision(order);
+    await advanceTimers(env, workflowId, () => activities.notifyMerchant.mock.calls.length >= 2 && activities.notifyCustomer.mock.calls.length >= 2, 7 * DAY_MS);
+    const conversion = await renewedEvent(formalUntil, { scene: 'TRIAL_TO_FORMAL' });
+    await gateway.deliverLifecycleEvent(workflowId, conversion);
+    const converted = await eventually(workflowId, (s) => s.expireTime === formalUntil && s.step.name === 'active');
+    const remaining = trialEndMs - (await env.currentTimeMs());
+    await advanceBy(env, workflowId, remaining + 2 * DAY_MS);
+    return { workflowId, converted, conversion, later: await gateway.status(workflowId) };
+  });
+
+  expect(activities.notifyCustomer).toHaveBeenCalledTimes(2);
+  expect(activities.notifyMerchant).toHaveBeenCalledTimes(2);
+  const customerKeys = activities.notifyCustomer.mock.calls.map(([n]) => n.idempotencyKey);
+  const merchantKeys = activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey);
+  expect(new Set([...customerKeys, ...merchantKeys]).size).toBe(4);
+  expect(activities.notifyCustomer).toHaveBeenCalledWith(expect.objectContaining({ customerId: order.customer.customerId }));
+  // 72 h and 24 h before the end of the trial, on the server's clock.
+  const events = await historyEvents(workflowId);
+  const reminders = scheduledAt(events, 'notifyCustomer');
+  expect(reminders.map((at) => Math.round((trialEndMs - at) / HOUR_MS))).toEqual([72, 24]);
+
+  expect(activities.callRefreshInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callRefreshInstance).toHaveBeenCalledWith(expect.objectContaining({ scene: 'TRIAL_TO_FORMAL', orderId: conversion.orderId, expireTime: formalUntil }));
+  expect(converted).toMatchObject({ status: 'active', trial: false, expireTime: formalUntil });
+  expect(later).toMatchObject({ status: 'active', trial: false, expireTime: formalUntil });
+  expect((await env.currentTimeMs()) - trialEndMs).toBeGreaterThanOrEqual(DAY_MS);
+  expect(activities.callReleaseInstance).not.toHaveBeenCalled();
+  expect(activities.callUpdateInstanceStatus).not.toHaveBeenCalled();
+  // No further reminders for a paid subscription.
+  expect(activities.notifyCustomer).toHaveBeenCalledTimes(2);
+  await recordHistory(client, workflowId, 'trial-converted');
+});
+
+test('when a trial ends unconverted, then the instance is released at once, without a freeze', async () => {
+  const { activities, run, provision } = harness();
+  const order = await orderExpiringIn(7 * DAY_MS, { trialFlag: true, amount: '0.00' });
+
+  const { result, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    await advanceTimers(env, workflowId, () => false, 8 * DAY_MS);
+    return { workflowId, result: await client.workflow.getHandle(workflowId).result() };
+  });
+
+  expect(result).toMatchObject({ status: 'released', step: { name: 'released', reason: 'trial-ended' } });
+  expect(activities.notifyCustomer).toHaveBeenCalledTimes(2);
+  expect(activities.callReleaseInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callReleaseInstance.mock.calls[0]![0].orderId).toBeUndefined();
+  expect(activities.callUpdateInstanceStatus).not.toHaveBeenCalled();
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.released']);
+  const events = await historyEvents(workflowId);
+  const [releaseAt] = scheduledAt(events, 'callReleaseInstance');
+  expect(releaseAt).toBeGreaterThanOrEqual(Date.parse(order.expireTime!));
+  expect(releaseAt! - Date.parse(order.expireTime!)).toBeLessThan(MINUTE_MS);
+  await recordHistory(client, workflowId, 'trial-released');
+});
