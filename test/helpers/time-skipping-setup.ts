@@ -6,8 +6,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { connectTimeSkippingEnvironment, startTimeSkippingServer } from '../../src/dev/temporal-servers';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import { startTimeSkippingServer } from '../../src/dev/temporal-servers';
+import { lockedTimeSkippingEnv } from './workflow-env';
 import { registerStopper, startedOnce } from './stoppers';
 
 export default async function setup(): Promise<void> {
@@ -18,15 +18,7 @@ export default async function setup(): Promise<void> {
     registerStopper('time-skipping test server', server.stop);
     address = server.address;
   }
-  const env = await connectTimeSkippingEnvironment(address);
-  try {
-    await ensureSearchAttributes(env.connection, 'default');
-    // The standalone server starts with its clock unlocked: with nothing else pending it
-    // jumps straight to the 10-year execution timeout of any idle workflow. Locked, time
-    // moves only when a suite asks for it (env.sleep, or awaiting a result).
-    await env.connection.testService?.lockTimeSkipping({});
-  } finally {
-    await env.teardown();
-  }
+  const env = await lockedTimeSkippingEnv(address);
+  await env.teardown();
   process.env.TEST_TIME_SKIPPING_ADDRESS = address;
 }

@@ -10,7 +10,10 @@ import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { connectTimeSkippingEnvironment } from '../../src/dev/temporal-servers';
-import type { LifecycleSettings, MerchantCallOutcome, OrderPaidEvent, PaidOrder, QueryInstanceOutcome } from '../../src/shared/types';
+import { PRODUCTION_POLICY } from '../../src/shared/policy';
+import type { LifecycleSettings, MerchantCallOutcome, OrderPaidEvent, PaidOrder, QueryInstanceOutcome, SubscriptionSnapshot } from '../../src/shared/types';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
@@ -243,5 +246,82 @@ export async function waitUntilParked(env: TestWorkflowEnvironment, workflowId: 
     }
     if (Date.now() > deadline) throw new Error(`workflow ${workflowId} not parked on a timer after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Waits (real time) until the subscription's status query satisfies `until`. */
+export async function eventually(gateway: SubscriptionGateway, workflowId: string, until: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const snapshot = await gateway.status(workflowId);
+    if (until(snapshot)) return snapshot;
+    if (Date.now() > deadline) throw new Error(`condition not reached; last status ${JSON.stringify(snapshot)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface SubscriptionHarness {
+  activities: FakeActivities;
+  gateway: SubscriptionGateway;
+  /** Runs `work` while a worker with the fake activities serves this test's task queue. */
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Delivers order.paid and waits until the workflow took it in. */
+  pay(order: PaidOrder): Promise<string>;
+  /** Pays and waits until the instance is active. */
+  provision(order: PaidOrder): Promise<string>;
+  eventually(workflowId: string, until: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot>;
+}
+
+/**
+ * One test's subscription harness: its own task queue and fake activities, the production
+ * policy, and the given lifecycle settings. Started workflows are pushed on `started` so the
+ * suite can end them after the test.
+ */
+export function subscriptionHarness(
+  ctx: { env: TestWorkflowEnvironment; client: Client; workflowBundle: WorkflowBundleWithSourceMap; started: string[] },
+  lifecycle: LifecycleSettings = TEST_LIFECYCLE,
+): SubscriptionHarness {
+  const taskQueue = taskQueueFor(expect.getState().currentTestName ?? 'test');
+  const activities = fakeActivities();
+  const gateway = createSubscriptionGateway(ctx.client, { taskQueue, policy: PRODUCTION_POLICY, lifecycle });
+  const wait: SubscriptionHarness['eventually'] = (workflowId, until) => eventually(gateway, workflowId, until);
+  // The Java test server may skip time while the first task of a workflow started with
+  // signal-with-start is still running, timing that task out; skipping time only after the
+  // workflow has taken in its first event avoids it.
+  const pay: SubscriptionHarness['pay'] = async (order) => {
+    const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(ctx.env, order));
+    ctx.started.push(workflowId);
+    await wait(workflowId, (s) => s.status !== 'awaiting-order');
+    return workflowId;
+  };
+  return {
+    activities,
+    gateway,
+    run: async (work) => (await createWorker(ctx.env, ctx.workflowBundle, taskQueue, activities)).runUntil(work),
+    pay,
+    provision: async (order) => {
+      const workflowId = await pay(order);
+      await wait(workflowId, (s) => s.status === 'active');
+      return workflowId;
+    },
+    eventually: wait,
+  };
+}
+
+/**
+ * A time-skipping environment on a server, prepared as every suite expects it: our search
+ * attributes registered, and the clock locked. The standalone server starts with its clock
+ * unlocked and, with nothing else pending, would jump straight to the 10-year execution
+ * timeout of any idle workflow; locked, time moves only when a suite asks for it.
+ */
+export async function lockedTimeSkippingEnv(address: string): Promise<TestWorkflowEnvironment> {
+  const env = await connectTimeSkippingEnvironment(address);
+  try {
+    await ensureSearchAttributes(env.connection, 'default');
+    await env.connection.testService?.lockTimeSkipping({});
+    return env;
+  } catch (error) {
+    await env.teardown();
+    throw error;
   }
 }

@@ -21,8 +21,11 @@ import {
   queryOutcome,
   taskQueueFor,
   TEST_LIFECYCLE,
+  eventually,
+  subscriptionHarness,
   terminateAll,
   timeSkippingEnv,
+  type SubscriptionHarness,
   type FakeActivities,
 } from '../helpers/workflow-env';
 
@@ -51,43 +54,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-interface Harness {
-  activities: FakeActivities;
-  gateway: SubscriptionGateway;
-  run<T>(work: () => Promise<T>): Promise<T>;
-  /** Delivers order.paid and waits until the workflow took it in. */
-  pay(order: PaidOrder): Promise<string>;
-}
-
-function harness(): Harness {
-  const taskQueue = taskQueueFor(expect.getState().currentTestName ?? 'test');
-  const activities = fakeActivities();
-  const gateway = createSubscriptionGateway(client, { taskQueue, policy: PRODUCTION_POLICY, lifecycle: TEST_LIFECYCLE });
-  return {
-    activities,
-    gateway,
-    run: async (work) => (await createWorker(env, workflowBundle, taskQueue, activities)).runUntil(work),
-    // The Java test server may skip time while the first task of a workflow started with
-    // signal-with-start is still running, timing that task out; skipping time only after
-    // the workflow has taken in its first event avoids it.
-    pay: async (order) => {
-      const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(env, order));
-      started.push(workflowId);
-      await eventually(gateway, workflowId, (s) => s.status !== 'awaiting-order');
-      return workflowId;
-    },
-  };
-}
-
-async function eventually(gateway: SubscriptionGateway, workflowId: string, until: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const snapshot = await gateway.status(workflowId);
-    if (until(snapshot)) return snapshot;
-    if (Date.now() > deadline) throw new Error(`condition not reached; last status ${JSON.stringify(snapshot)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const harness = (): SubscriptionHarness => subscriptionHarness({ env, client, workflowBundle, started });
 
 async function historyEvents(workflowId: string) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();

@@ -11,11 +11,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
-import { connectTimeSkippingEnvironment, startTimeSkippingServer, type RunningTemporal } from '../../src/dev/temporal-servers';
-import { PRODUCTION_POLICY } from '../../src/shared/policy';
+import { startTimeSkippingServer, type RunningTemporal } from '../../src/dev/temporal-servers';
 import { recordHistory } from '../helpers/histories';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
-import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
 import type {
   LifecycleSettings,
   OrderRenewedEvent,
@@ -29,17 +26,16 @@ import {
   advanceBy,
   advanceTimers,
   bundle,
-  createWorker,
-  fakeActivities,
-  orderPaidEvent,
+  lockedTimeSkippingEnv,
   outcome,
   paidOrder,
   quietRuntime,
-  taskQueueFor,
+  subscriptionHarness,
   TEST_LIFECYCLE,
   terminateAll,
   waitUntilParked,
   type FakeActivities,
+  type SubscriptionHarness,
 } from '../helpers/workflow-env';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -61,17 +57,13 @@ const started: string[] = [];
  * never goes back. On the server the global setup shares, every suite that runs later would
  * start in that future, while dates built from the real Date.now() (paidOrder's default
  * expiry, 30 days ahead) would already have passed: their subscriptions expire and are
- * released mid-test. So this suite gets a server of its own, set up as the global setup
- * sets up the shared one (search attributes, clock locked).
+ * released mid-test. So this suite gets a server of its own, prepared like the shared one.
  */
 async function ownTimeSkippingEnv(): Promise<{ server: RunningTemporal; env: TestWorkflowEnvironment }> {
   quietRuntime();
   const server = await startTimeSkippingServer({ logFile: path.join(os.tmpdir(), 'saas-fulfillment-lifecycle-test-server.log') });
   try {
-    const env = await connectTimeSkippingEnvironment(server.address);
-    await ensureSearchAttributes(env.connection, 'default');
-    await env.connection.testService?.lockTimeSkipping({});
-    return { server, env };
+    return { server, env: await lockedTimeSkippingEnv(server.address) };
   } catch (error) {
     await server.stop();
     throw error;
@@ -94,52 +86,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-interface Harness {
-  activities: FakeActivities;
-  gateway: SubscriptionGateway;
-  run<T>(work: () => Promise<T>): Promise<T>;
-  /** Delivers order.paid and waits until the workflow took it in. */
-  pay(order: PaidOrder): Promise<string>;
-  /** Pays and waits until the instance is active. */
-  provision(order: PaidOrder): Promise<string>;
-  /** Waits (real time) until the status query satisfies `until`. */
-  eventually(workflowId: string, until: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot>;
-}
-
-function harness(lifecycle: LifecycleSettings = TEST_LIFECYCLE): Harness {
-  const taskQueue = taskQueueFor(expect.getState().currentTestName ?? 'test');
-  const activities = fakeActivities();
-  const gateway = createSubscriptionGateway(client, { taskQueue, policy: PRODUCTION_POLICY, lifecycle });
-  const eventually: Harness['eventually'] = async (workflowId, until) => {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const snapshot = await gateway.status(workflowId);
-      if (until(snapshot)) return snapshot;
-      if (Date.now() > deadline) throw new Error(`condition not reached; last status ${JSON.stringify(snapshot)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
-  // The Java test server may skip time while the first task of a workflow started with
-  // signal-with-start is still running; skipping only after the first event was taken in avoids it.
-  const pay: Harness['pay'] = async (order) => {
-    const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(env, order));
-    started.push(workflowId);
-    await eventually(workflowId, (s) => s.status !== 'awaiting-order');
-    return workflowId;
-  };
-  return {
-    activities,
-    gateway,
-    run: async (work) => (await createWorker(env, workflowBundle, taskQueue, activities)).runUntil(work),
-    pay,
-    provision: async (order) => {
-      const workflowId = await pay(order);
-      await eventually(workflowId, (s) => s.status === 'active');
-      return workflowId;
-    },
-    eventually,
-  };
-}
+const harness = (lifecycle: LifecycleSettings = TEST_LIFECYCLE): SubscriptionHarness =>
+  subscriptionHarness({ env, client, workflowBundle, started }, lifecycle);
 
 // ---- orders and events, dated on the server's clock ----------------------------------------
 
