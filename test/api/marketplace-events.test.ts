@@ -213,3 +213,54 @@ describe('accepted events', () => {
     expect(late.body).toMatchObject({ workflowId: first.body.workflowId, duplicate: true });
   });
 });
+
+describe('later events', () => {
+  test('when a later event names no subscription, then 400 on data.instanceId', async () => {
+    const res = await post({ type: 'order.renewed', data: { scene: 'RENEWAL', orderId: 'R1', orderLineId: 'R1-1', expireTime: new Date().toISOString() } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ field: 'data.instanceId', reason: 'instanceId or subscription { orderId, orderLineId } is required' }]);
+  });
+
+  test('when a renewal has an unknown scene, then 400 on data.scene', async () => {
+    const res = await post({ type: 'order.renewed', data: { instanceId: 'i-1', scene: 'EXTEND', orderId: 'R1', orderLineId: 'R1-1', expireTime: new Date().toISOString() } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].field).toBe('data.scene');
+  });
+
+  test('when a renewal names the order line of a running subscription, then it is signalled to that workflow', async () => {
+    const event = order();
+    const paid = await post(event);
+    const id = uniqueId('msg_');
+    const res = await post(
+      {
+        type: 'order.renewed',
+        data: {
+          subscription: { orderId: event.data.orderId, orderLineId: event.data.orderLineId },
+          scene: 'RENEWAL',
+          orderId: uniqueId('R'),
+          orderLineId: 'R-1',
+          expireTime: '2030-01-01T00:00:00Z',
+        },
+      },
+      { id },
+    );
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ eventId: id, workflowId: paid.body.workflowId, status: 'accepted' });
+    const renewed = await signals(paid.body.workflowId, 'lifecycleEvent');
+    expect(renewed).toHaveLength(1);
+  });
+
+  test('when the subscription has ended, then a later event is answered 409 and the same answer is given again', async () => {
+    const event = order();
+    const paid = await post(event);
+    await h.client.workflow.getHandle(paid.body.workflowId).terminate('test: ended');
+    const late = { type: 'instance.violation', data: { subscription: { orderId: event.data.orderId, orderLineId: event.data.orderLineId } } };
+    const id = uniqueId('msg_');
+    const first = await post(late, { id });
+    const again = await post(late, { id });
+    expect(first.status).toBe(409);
+    expect(first.body.error.code).toBe('subscription_ended');
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual(first.body);
+  });
+});
