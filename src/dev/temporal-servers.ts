@@ -161,7 +161,22 @@ export async function startTimeSkippingServer(options: { port?: number; logFile?
  */
 export async function connectTimeSkippingEnvironment(address: string): Promise<TestWorkflowEnvironment> {
   const create = (TestWorkflowEnvironment as unknown as {
-    create(options: { server: { type: 'existing' }; address: string; supportsTimeSkipping: boolean; namespace?: string }): Promise<TestWorkflowEnvironment>;
+    create(options: {
+      server: { type: 'existing' };
+      address: string;
+      supportsTimeSkipping: boolean;
+      namespace?: string;
+      connectionOptions?: { channelArgs?: Record<string, number> };
+    }): Promise<TestWorkflowEnvironment>;
   }).create.bind(TestWorkflowEnvironment);
-  return create({ server: { type: 'existing' }, address, supportsTimeSkipping: true, namespace: 'default' });
+  return create({
+    server: { type: 'existing' },
+    address,
+    supportsTimeSkipping: true,
+    namespace: 'default',
+    // The Java server accepts keepalive pings at most every 5 minutes and answers the client's
+    // default 30-second pings with GOAWAY "too many pings"; a call cut off that way can leave
+    // the test server's clock locked, after which every skip takes real time.
+    connectionOptions: { channelArgs: { 'grpc.keepalive_time_ms': 6 * 60_000, 'grpc.keepalive_permit_without_calls': 0 } },
+  });
 }

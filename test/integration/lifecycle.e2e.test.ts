@@ -79,7 +79,8 @@ test('when an order is renewed, then the merchant gets refreshInstance and the n
 test('when an instance expires, then it is frozen for the retention period, and a renewal then unfreezes and refreshes it', async () => {
   const { instanceId } = await activeInstance({ expireInMs: 2500 });
 
-  const frozen = await until(() => getJson(`/v1/instances/${instanceId}`), (i) => i.status === 'frozen');
+  // The row turns frozen a moment before the subscription settles into its retention step.
+  const frozen = await until(() => getJson(`/v1/instances/${instanceId}`), (i) => i.status === 'frozen' && i.subscription?.step?.name === 'retention');
   expect(frozen.subscription).toMatchObject({ status: 'frozen', frozenBy: ['expiry'], step: { name: 'retention' } });
   expect(merchantInstance(instanceId)?.status).toBe('frozen');
 
@@ -107,8 +108,9 @@ test('when a trial ends unconverted, then buyer and merchant were reminded and t
     { recipient_type: 'customer', subject: 'Your trial ends soon' },
     { recipient_type: 'merchant', subject: `Trial of order ${orderId} ends soon` },
   ]);
-  const order = await getJson(`/v1/orders/${orderId}`);
-  expect(order.status).toBe('released');
+  // The order line is marked right after the instance row.
+  const order = await until(() => getJson(`/v1/orders/${orderId}`), (o) => o.status === 'released');
+  expect(order.lines[0]).toMatchObject({ status: 'released', instanceId });
 });
 
 test('when an order is unsubscribed, then the instance is released naming the unsubscribe order', async () => {
