@@ -205,6 +205,22 @@ export async function terminateAll(client: Client, workflowIds: string[]): Promi
 }
 
 /**
+ * Ends a time-skipping test: terminates the workflows it left running, then proves the
+ * server's clock still skips. The Java test server holds a time lock for every workflow task
+ * and activity in flight; one that is never completed holds it for good, and every later test
+ * on that server would then wait out its timers in real time and time out far from the cause.
+ * Failing here names the test that left it.
+ */
+export async function endTimeSkippingTest(env: TestWorkflowEnvironment, client: Client, workflowIds: string[]): Promise<void> {
+  await terminateAll(client, workflowIds);
+  const probe = env.sleep(60_000).then(() => 'skipped' as const);
+  const realLimit = new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 5_000).unref());
+  if ((await Promise.race([probe, realLimit])) === 'stuck') {
+    throw new Error(`the test server's clock no longer skips: a time lock was left held by ${workflowIds.join(', ') || 'an earlier test'}`);
+  }
+}
+
+/**
  * Moves server time forward by exactly `ms`, firing the timers that fall due on the way one
  * at a time and only while the workflow is parked (as advanceTimers does), so a test can
  * stop in the middle of a long wait, e.g. on day 10 of a 15-day retention. Returns early
@@ -249,6 +265,23 @@ export async function waitUntilParked(env: TestWorkflowEnvironment, workflowId: 
   }
 }
 
+/**
+ * Waits (real time) until no workflow task and no activity of the workflow's current run is
+ * in flight, or the run has closed. A worker must not stop before: a task it took and never
+ * completed keeps the Java test server's time lock, which a later terminate does not release.
+ */
+export async function waitUntilQuiet(env: TestWorkflowEnvironment, workflowId: string, timeoutMs = 30_000): Promise<void> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const last = events[events.length - 1];
+    if (!last || CLOSED.has(last.eventType ?? 0) || !inFlight(events).busy) return;
+    if (Date.now() > deadline) throw new Error(`workflow ${workflowId} still has a task or activity in flight after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Waits (real time) until the subscription's status query satisfies `until`. */
 export async function eventually(gateway: SubscriptionGateway, workflowId: string, until: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot> {
   const deadline = Date.now() + 30_000;
@@ -263,7 +296,10 @@ export async function eventually(gateway: SubscriptionGateway, workflowId: strin
 export interface SubscriptionHarness {
   activities: FakeActivities;
   gateway: SubscriptionGateway;
-  /** Runs `work` while a worker with the fake activities serves this test's task queue. */
+  /**
+   * Runs `work` while a worker with the fake activities serves this test's task queue; the
+   * worker stops once the test's workflows have nothing in flight.
+   */
   run<T>(work: () => Promise<T>): Promise<T>;
   /** Delivers order.paid and waits until the workflow took it in. */
   pay(order: PaidOrder): Promise<string>;
@@ -297,7 +333,14 @@ export function subscriptionHarness(
   return {
     activities,
     gateway,
-    run: async (work) => (await createWorker(ctx.env, ctx.workflowBundle, taskQueue, activities)).runUntil(work),
+    run: async (work) =>
+      (await createWorker(ctx.env, ctx.workflowBundle, taskQueue, activities)).runUntil(async () => {
+        const result = await work();
+        // A status query can report the state the test waits for while the workflow task that
+        // follows is still running; the worker must finish it before it stops (waitUntilQuiet).
+        await Promise.all(ctx.started.map((id) => waitUntilQuiet(ctx.env, id)));
+        return result;
+      }),
     pay,
     provision: async (order) => {
       const workflowId = await pay(order);

@@ -23,7 +23,7 @@ import {
   TEST_LIFECYCLE,
   eventually,
   subscriptionHarness,
-  terminateAll,
+  endTimeSkippingTest,
   timeSkippingEnv,
   type SubscriptionHarness,
   type FakeActivities,
@@ -47,7 +47,7 @@ beforeAll(async () => {
 
 // A workflow left running would be the next thing the test server skips time to.
 afterEach(async () => {
-  await terminateAll(client, started.splice(0));
+  await endTimeSkippingTest(env, client, started.splice(0));
 });
 
 afterAll(async () => {

@@ -32,7 +32,7 @@ import {
   quietRuntime,
   subscriptionHarness,
   TEST_LIFECYCLE,
-  terminateAll,
+  endTimeSkippingTest,
   waitUntilParked,
   type FakeActivities,
   type SubscriptionHarness,
@@ -78,7 +78,7 @@ beforeAll(async () => {
 
 // A workflow left running would be the next thing the test server skips time to.
 afterEach(async () => {
-  await terminateAll(client, started.splice(0));
+  await endTimeSkippingTest(env, client, started.splice(0));
 });
 
 afterAll(async () => {
