@@ -155,6 +155,7 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
       if (info?.appInfo || info?.usageInfo) {
         await saveInstanceAppInfo(db, {
           instanceId: call.instanceId,
+          workflowId: call.workflowId,
           merchantId: call.merchantId,
           orderId: call.orderId,
           orderLineId: call.orderLineId,

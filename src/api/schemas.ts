@@ -56,11 +56,12 @@ export const orderPaidDataSchema = z
 
 /**
  * Which subscription a later event is about: its instance, or (while the create is still
- * retrying and there is no instance yet) the order line that bought it.
+ * retrying and there is no instance yet) the order line that bought it. Pay-per-use billing
+ * items that share an order line are told apart by their productId.
  */
 const subscriptionTarget = {
   instanceId: id64.optional(),
-  subscription: z.object({ orderId: id64, orderLineId: id64 }).optional(),
+  subscription: z.object({ orderId: id64, orderLineId: id64, productId: id64.optional() }).optional(),
 };
 
 function requireTarget(data: { instanceId?: string; subscription?: unknown }, ctx: z.RefinementCtx): void {

@@ -233,6 +233,8 @@ export interface CallAttemptRecord {
 export interface OrderLineStatusUpdate {
   orderId: string;
   orderLineId: string;
+  /** Pay-per-use items of one order may share a line; the product tells them apart. */
+  productId: string;
   status: FulfillmentStatus;
   instanceId?: string;
   failureReason?: string;
@@ -240,6 +242,8 @@ export interface OrderLineStatusUpdate {
 
 export interface InstanceRecord {
   instanceId: string;
+  /** The subscription the instance belongs to. */
+  workflowId: string;
   merchantId: string;
   orderId: string;
   orderLineId: string;

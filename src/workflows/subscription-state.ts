@@ -18,6 +18,7 @@ import type { PolicyTable, Scenario } from '../shared/policy';
 import { FulfillmentStatusAttribute, MerchantIdAttribute, OrderIdAttribute } from '../shared/search-attributes';
 import type {
   CarriedState,
+  OrderLineStatusUpdate,
   FulfillmentStatus,
   LifecycleEvent,
   LifecycleSettings,
@@ -291,12 +292,19 @@ export class SubscriptionState {
     }
   }
 
+  /** Moves this subscription's order line (for pay-per-use: its billing item's row). */
+  async updateOrderLine(update: Omit<OrderLineStatusUpdate, 'orderId' | 'orderLineId' | 'productId'>): Promise<void> {
+    const order = this.requireOrder();
+    await bookkeeping.updateOrderLine({ orderId: order.orderId, orderLineId: order.orderLineId, productId: order.productId, ...update });
+  }
+
   /** Writes the instance as it stands now (status, specification, expiry). */
   async saveInstance(status: 'active' | 'frozen' | 'released'): Promise<void> {
     const order = this.requireOrder();
     if (!this.instanceId) return;
     await bookkeeping.saveInstance({
       instanceId: this.instanceId,
+      workflowId: this.workflowId,
       merchantId: order.merchantId,
       orderId: order.orderId,
       orderLineId: order.orderLineId,

@@ -6,7 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { createPersistenceActivities } from '../../src/activities/persistence';
 import type { Db } from '../../src/db/pool';
 import { findInstance, saveInstanceAppInfo } from '../../src/db/repositories/instances';
-import type { CallAttemptRecord } from '../../src/shared/types';
+import { upsertProduct } from '../../src/db/repositories/merchants';
+import { findOrder, insertPaidOrderLine } from '../../src/db/repositories/orders';
+import { workflowIdByInstance, workflowIdsByOrderLine } from '../../src/db/repositories/subscriptions';
+import { subscriptionKey, subscriptionWorkflowId } from '../../src/shared/ids';
+import type { CallAttemptRecord, PaidOrder } from '../../src/shared/types';
 import { activityEnv, encryptor, registerMerchant, testDb, uniqueId } from './fixtures';
 
 let db: Db;
@@ -99,7 +103,7 @@ describe('saveInstance', () => {
   test('when an instance whose app info was stored by a poll becomes active, then the status moves and the app info is kept', async () => {
     const orderId = uniqueId('CS');
     const instanceId = randomUUID();
-    const line = { instanceId, merchantId, orderId, orderLineId: `${orderId}-000001`, productId: 'P-persist' };
+    const line = { instanceId, workflowId: `subscription:${orderId}:${orderId}-000001`, merchantId, orderId, orderLineId: `${orderId}-000001`, productId: 'P-persist' };
     const appInfoEnc = encryptor.encrypt(JSON.stringify({ frontEndUrl: 'https://app.example.com/x' }));
     await saveInstanceAppInfo(db, { ...line, appInfoEnc });
 
@@ -115,7 +119,60 @@ describe('saveInstance', () => {
       skuCode: null,
       usageInfo: null,
       queriedAt: expect.any(String),
-      workflowId: null,
     });
+  });
+});
+
+describe('pay-per-use billing items that share an order line', () => {
+  async function payPerUseItems(): Promise<PaidOrder[]> {
+    const orderId = uniqueId('CS');
+    const items: PaidOrder[] = [];
+    for (const item of ['sms', 'mms']) {
+      const productId = uniqueId(`P-${item}`);
+      await upsertProduct(db, { productId, merchantId, name: item, chargingMode: 'ON_DEMAND', retentionDays: 15 });
+      items.push({
+        orderId,
+        orderLineId: `${orderId}-000001`,
+        orderType: 'NEW',
+        merchantId,
+        productId,
+        skuCode: `sku-${item}`,
+        chargingMode: 'ON_DEMAND',
+        trialFlag: false,
+        customer: { customerId: 'customer-1' },
+        amount: '0.00',
+        currency: 'CNY',
+        retentionDays: 15,
+      });
+    }
+    for (const item of items) await insertPaidOrderLine(db, item, subscriptionWorkflowId(subscriptionKey(item)), new Date());
+    return items;
+  }
+
+  test('when both items are paid on one line, then each has its own row, status and workflow', async () => {
+    const [sms, mms] = await payPerUseItems();
+    const { run } = activityEnv();
+    await run(activities.updateOrderLine, { orderId: sms!.orderId, orderLineId: sms!.orderLineId, productId: sms!.productId, status: 'active', instanceId: 'inst-sms' });
+
+    const order = await findOrder(db, sms!.orderId);
+    const byProduct = Object.fromEntries((order?.lines ?? []).map((l) => [l.productId, l]));
+    expect(Object.keys(byProduct)).toHaveLength(2);
+    expect(byProduct[sms!.productId]).toMatchObject({ status: 'active', instanceId: 'inst-sms' });
+    expect(byProduct[mms!.productId]).toMatchObject({ status: 'provisioning', instanceId: null });
+    expect(byProduct[sms!.productId]!.workflowId).not.toBe(byProduct[mms!.productId]!.workflowId);
+  });
+
+  test('when an event names the shared line, then the product picks the subscription and the instance leads to its own', async () => {
+    const [sms, mms] = await payPerUseItems();
+    const line = { orderId: sms!.orderId, orderLineId: sms!.orderLineId };
+    const smsWorkflow = subscriptionWorkflowId(subscriptionKey(sms!));
+    const mmsWorkflow = subscriptionWorkflowId(subscriptionKey(mms!));
+
+    expect(await workflowIdsByOrderLine(db, line)).toEqual(expect.arrayContaining([smsWorkflow, mmsWorkflow]));
+    expect(await workflowIdsByOrderLine(db, { ...line, productId: mms!.productId })).toEqual([mmsWorkflow]);
+
+    const { run } = activityEnv();
+    await run(activities.saveInstance, { instanceId: `inst-${mms!.productId}`, workflowId: mmsWorkflow, merchantId, ...line, productId: mms!.productId, status: 'active' });
+    expect(await workflowIdByInstance(db, `inst-${mms!.productId}`)).toBe(mmsWorkflow);
   });
 });

@@ -250,6 +250,37 @@ describe('later events', () => {
     expect(renewed).toHaveLength(1);
   });
 
+  test('when pay-per-use items share an order line, then an event naming only the line is 422 and one naming the product reaches that item', async () => {
+    const orderId = uniqueId('CS');
+    const items = [uniqueId('P-sms'), uniqueId('P-mms')];
+    const workflows: string[] = [];
+    for (const item of items) {
+      await request(h.app)
+        .put(`/v1/merchants/${merchantId}/products/${item}`)
+        .set('authorization', `Bearer ${h.config.operatorToken}`)
+        .send({ name: item, chargingMode: 'ON_DEMAND', retentionDays: 1 })
+        .expect(201);
+      const paid = await post(order({ orderId, orderLineId: `${orderId}-000001`, productId: item, chargingMode: 'ON_DEMAND', expireTime: undefined, periodType: undefined, periodNumber: undefined }));
+      expect(paid.status).toBe(202);
+      workflows.push(paid.body.workflowId);
+    }
+    expect(new Set(workflows).size).toBe(2);
+
+    const line = { orderId, orderLineId: `${orderId}-000001` };
+    const unsubscribe = (subscription: Record<string, string>) => ({ type: 'order.unsubscribed', data: { subscription, orderId: uniqueId('U'), orderLineId: 'U-1' } });
+    const ambiguousId = uniqueId('msg_');
+    const ambiguous = await post(unsubscribe(line), { id: ambiguousId });
+    expect(ambiguous.status).toBe(422);
+    expect(ambiguous.body.error).toMatchObject({ code: 'ambiguous_subscription', details: [{ field: 'data.subscription.productId', reason: expect.any(String) }] });
+    expect(await storedEvents(ambiguousId)).toBe(0);
+
+    const named = await post(unsubscribe({ ...line, productId: items[1]! }));
+    expect(named.status).toBe(202);
+    expect(named.body.workflowId).toBe(workflows[1]);
+    expect(await signals(workflows[0]!, 'lifecycleEvent')).toHaveLength(0);
+    expect(await signals(workflows[1]!, 'lifecycleEvent')).toHaveLength(1);
+  });
+
   test('when the subscription has ended, then a later event is answered 409 and the same answer is given again', async () => {
     const event = order();
     const paid = await post(event);

@@ -55,7 +55,14 @@ async function put(path: string, body: unknown): Promise<void> {
   if (!res.ok) throw new Error(`PUT ${path} → ${res.status} ${await res.text()}`);
 }
 
-async function getOrder(orderId: string): Promise<{ status: string; instanceId: string | null; attempts: Array<Record<string, unknown>> }> {
+interface OrderAnswer {
+  status: string;
+  instanceId: string | null;
+  lines: Array<{ productId: string; instanceId: string | null; status: string }>;
+  attempts: Array<Record<string, unknown>>;
+}
+
+async function getOrder(orderId: string): Promise<OrderAnswer> {
   const res = await fetch(new URL(`/v1/orders/${orderId}`, stack.api.url), { headers: operatorHeaders() });
   expect(res.status).toBe(200);
   return res.json() as never;
@@ -142,4 +149,25 @@ test('when the merchant fails for the whole window, then the order fails and the
   expect(callbacks).toEqual([expect.objectContaining({ type: 'order.unsubscribe_requested', data: expect.objectContaining({ orderId, refund: true }) })]);
   const stored = await db.query('select status from order_system_callbacks where idempotency_key like $1', [`%${orderId}%unsubscribe-and-refund`]);
   expect(stored.rows).toEqual([{ status: 'delivered' }]);
+});
+
+test('when a pay-per-use order has two billing items on one line, then the merchant creates one instance per item and both are active', async () => {
+  const items = ['e2e-sms', 'e2e-mms'];
+  for (const item of items) await put(`/v1/merchants/${stack.demo.merchantId}/products/${item}`, { name: item, chargingMode: 'ON_DEMAND', retentionDays: 1 });
+  const orderId = `CS${randomUUID().slice(0, 8).toUpperCase()}`;
+  for (const productId of items) {
+    const sent = await sendMarketplaceEvent(stack.api.url, stack.config.webhook.secret, sampleOrderPaid({ merchantId: stack.demo.merchantId, productId, orderId, chargingMode: 'ON_DEMAND' }));
+    expect(sent.status).toBe(202);
+  }
+
+  const order = await until(() => getOrder(orderId), (o) => o.status === 'active' && o.lines.length === 2);
+
+  const created = stack.merchant.store.list().filter((i) => i.orderId === orderId);
+  expect(created.map((i) => i.productId).sort()).toEqual([...items].sort());
+  expect(new Set(created.map((i) => i.instanceId)).size).toBe(2);
+  for (const line of order.lines) {
+    expect(line).toMatchObject({ status: 'active', instanceId: created.find((i) => i.productId === line.productId)?.instanceId });
+  }
+  const rows = await db.query<{ workflow_id: string }>('select workflow_id from instances where order_id = $1 order by product_id', [orderId]);
+  expect(new Set(rows.rows.map((r) => r.workflow_id)).size).toBe(2);
 });

@@ -48,8 +48,8 @@ test('a workflow that changed the order of its steps fails replay', async () => 
   const file = path.join(ALTERED, 'src/workflows/scenarios/create-instance.ts');
   const original = readFileSync(file, 'utf8');
   const swapped = original.replace(
-    "  await state.saveInstance('active');\n  await bookkeeping.updateOrderLine({ orderId: order.orderId, orderLineId: order.orderLineId, status: 'active', instanceId });",
-    "  await bookkeeping.updateOrderLine({ orderId: order.orderId, orderLineId: order.orderLineId, status: 'active', instanceId });\n  await state.saveInstance('active');",
+    "  await state.saveInstance('active');\n  await state.updateOrderLine({ status: 'active', instanceId });",
+    "  await state.updateOrderLine({ status: 'active', instanceId });\n  await state.saveInstance('active');",
   );
   expect(swapped).not.toBe(original);
   writeFileSync(file, swapped);

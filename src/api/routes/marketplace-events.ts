@@ -17,7 +17,7 @@ import type { Db } from '../../db/pool';
 import { completeInboundEvent, insertInboundEvent } from '../../db/repositories/inbound-events';
 import { findMerchant, findProduct } from '../../db/repositories/merchants';
 import { insertPaidOrderLine } from '../../db/repositories/orders';
-import { workflowIdByInstance, workflowIdByOrderLine } from '../../db/repositories/subscriptions';
+import { workflowIdByInstance, workflowIdsByOrderLine } from '../../db/repositories/subscriptions';
 import { verifyWebhook } from '../../security/standard-webhooks';
 import { subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
 import type { LifecycleEvent, PaidOrder } from '../../shared/types';
@@ -149,16 +149,22 @@ function toLifecycleEvent(event: Exclude<MarketplaceEvent, { type: 'order.paid' 
 }
 
 /** The workflow of the subscription a later event names (422 when we do not know it). */
-async function subscriptionOf(db: Db, data: { instanceId?: string; subscription?: { orderId: string; orderLineId: string } }): Promise<string> {
+async function subscriptionOf(db: Db, data: { instanceId?: string; subscription?: { orderId: string; orderLineId: string; productId?: string } }): Promise<string> {
   if (data.instanceId) {
     const workflowId = await workflowIdByInstance(db, data.instanceId);
     if (workflowId) return workflowId;
     throw new AppError(422, 'unknown_subscription', `instance ${data.instanceId} is unknown`, [{ field: 'data.instanceId', reason: 'unknown instance' }]);
   }
-  const { orderId, orderLineId } = data.subscription as { orderId: string; orderLineId: string };
-  const workflowId = await workflowIdByOrderLine(db, orderId, orderLineId);
-  if (workflowId) return workflowId;
-  throw new AppError(422, 'unknown_subscription', `order line ${orderId}/${orderLineId} is unknown`, [{ field: 'data.subscription', reason: 'unknown order line' }]);
+  const line = data.subscription as { orderId: string; orderLineId: string; productId?: string };
+  const named = `order line ${line.orderId}/${line.orderLineId}${line.productId ? ` product ${line.productId}` : ''}`;
+  const [workflowId, ...others] = await workflowIdsByOrderLine(db, line);
+  if (!workflowId) throw new AppError(422, 'unknown_subscription', `${named} is unknown`, [{ field: 'data.subscription', reason: 'unknown order line' }]);
+  if (others.length > 0) {
+    throw new AppError(422, 'ambiguous_subscription', `${named} has ${others.length + 1} pay-per-use items; name one`, [
+      { field: 'data.subscription.productId', reason: 'required when pay-per-use items share the order line' },
+    ]);
+  }
+  return workflowId;
 }
 
 /** Checks the order against our catalogue (422 when it names what we do not know). */

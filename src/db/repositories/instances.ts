@@ -4,12 +4,13 @@ import type { Queryable } from '../pool';
 /** Creates the instance row or moves it to the given status. */
 export async function upsertInstance(q: Queryable, i: InstanceRecord): Promise<void> {
   await q.query(
-    `insert into instances (instance_id, merchant_id, order_id, order_line_id, product_id, sku_code, status, expire_time)
-     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::timestamptz)
+    `insert into instances (instance_id, workflow_id, merchant_id, order_id, order_line_id, product_id, sku_code, status, expire_time)
+     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::timestamptz)
      on conflict (instance_id) do update
-       set status = excluded.status, product_id = excluded.product_id, sku_code = coalesce(excluded.sku_code, instances.sku_code),
+       set status = excluded.status, workflow_id = excluded.workflow_id, product_id = excluded.product_id,
+           sku_code = coalesce(excluded.sku_code, instances.sku_code),
            expire_time = coalesce(excluded.expire_time, instances.expire_time), updated_at = now()`,
-    [i.instanceId, i.merchantId, i.orderId, i.orderLineId, i.productId, i.skuCode ?? null, i.status, i.expireTime ?? null],
+    [i.instanceId, i.workflowId, i.merchantId, i.orderId, i.orderLineId, i.productId, i.skuCode ?? null, i.status, i.expireTime ?? null],
   );
 }
 
@@ -20,15 +21,24 @@ export async function upsertInstance(q: Queryable, i: InstanceRecord): Promise<v
  */
 export async function saveInstanceAppInfo(
   q: Queryable,
-  i: { instanceId: string; merchantId: string; orderId: string; orderLineId: string; productId: string; appInfoEnc?: string; usageInfo?: unknown },
+  i: Omit<InstanceRecord, 'status' | 'skuCode' | 'expireTime'> & { appInfoEnc?: string; usageInfo?: unknown },
 ): Promise<void> {
   await q.query(
-    `insert into instances (instance_id, merchant_id, order_id, order_line_id, product_id, status, app_info_enc, usage_info, queried_at)
-     values ($1::text, $2::text, $3::text, $4::text, $5::text, 'provisioning', $6::text, $7::jsonb, now())
+    `insert into instances (instance_id, workflow_id, merchant_id, order_id, order_line_id, product_id, status, app_info_enc, usage_info, queried_at)
+     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, 'provisioning', $7::text, $8::jsonb, now())
      on conflict (instance_id) do update
        set app_info_enc = coalesce(excluded.app_info_enc, instances.app_info_enc),
            usage_info = coalesce(excluded.usage_info, instances.usage_info), queried_at = now(), updated_at = now()`,
-    [i.instanceId, i.merchantId, i.orderId, i.orderLineId, i.productId, i.appInfoEnc ?? null, i.usageInfo === undefined ? null : JSON.stringify(i.usageInfo)],
+    [
+      i.instanceId,
+      i.workflowId,
+      i.merchantId,
+      i.orderId,
+      i.orderLineId,
+      i.productId,
+      i.appInfoEnc ?? null,
+      i.usageInfo === undefined ? null : JSON.stringify(i.usageInfo),
+    ],
   );
 }
 
@@ -54,9 +64,8 @@ export async function findInstance(q: Queryable, instanceId: string): Promise<In
             to_char(i.expire_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "expireTime",
             i.app_info_enc as "appInfoEnc", i.usage_info as "usageInfo",
             to_char(i.queried_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "queriedAt",
-            l.workflow_id as "workflowId"
+            i.workflow_id as "workflowId"
        from instances i
-       left join order_lines l on l.order_id = i.order_id and l.order_line_id = i.order_line_id
       where i.instance_id = $1::text`,
     [instanceId],
   );

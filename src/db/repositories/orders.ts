@@ -1,4 +1,4 @@
-import type { PaidOrder, FulfillmentStatus } from '../../shared/types';
+import type { OrderLineStatusUpdate, PaidOrder } from '../../shared/types';
 import type { Queryable } from '../pool';
 
 /** Records a paid order line as provisioning; a repeat delivery leaves the first row as it is. */
@@ -14,7 +14,7 @@ export async function insertPaidOrderLine(q: Queryable, order: PaidOrder, workfl
                               expire_time, trial, amount, workflow_id, accepted_at, retention_days)
      values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::int, $8::timestamptz, $9::boolean,
              $10::numeric, $11::text, $12::timestamptz, $13::int)
-     on conflict (order_id, order_line_id) do nothing`,
+     on conflict (order_id, order_line_id, product_id) do nothing`,
     [
       order.orderId,
       order.orderLineId,
@@ -33,15 +33,13 @@ export async function insertPaidOrderLine(q: Queryable, order: PaidOrder, workfl
   );
 }
 
-export async function updateOrderLineStatus(
-  q: Queryable,
-  u: { orderId: string; orderLineId: string; status: FulfillmentStatus; instanceId?: string; failureReason?: string },
-): Promise<void> {
+/** Moves an order line (for pay-per-use: one billing item of it) to a new status. */
+export async function updateOrderLineStatus(q: Queryable, u: OrderLineStatusUpdate): Promise<void> {
   await q.query(
     `update order_lines
-        set status = $3::text, instance_id = coalesce($4::text, instance_id), failure_reason = $5::text, updated_at = now()
-      where order_id = $1::text and order_line_id = $2::text`,
-    [u.orderId, u.orderLineId, u.status, u.instanceId ?? null, u.failureReason ?? null],
+        set status = $4::text, instance_id = coalesce($5::text, instance_id), failure_reason = $6::text, updated_at = now()
+      where order_id = $1::text and order_line_id = $2::text and product_id = $3::text`,
+    [u.orderId, u.orderLineId, u.productId, u.status, u.instanceId ?? null, u.failureReason ?? null],
   );
 }
 
@@ -79,7 +77,7 @@ export async function findOrder(q: Queryable, orderId: string): Promise<OrderVie
             status, instance_id as "instanceId", failure_reason as "failureReason", workflow_id as "workflowId",
             to_char(accepted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "acceptedAt",
             to_char(expire_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "expireTime"
-       from order_lines where order_id = $1::text order by order_line_id`,
+       from order_lines where order_id = $1::text order by order_line_id, product_id`,
     [orderId],
   );
   return { ...head, lines: lines.rows };

@@ -2,20 +2,20 @@ import type { Queryable } from '../pool';
 
 /** The workflow of the subscription that owns an instance. */
 export async function workflowIdByInstance(q: Queryable, instanceId: string): Promise<string | undefined> {
-  const { rows } = await q.query<{ workflowId: string }>(
-    `select l.workflow_id as "workflowId"
-       from instances i join order_lines l on l.order_id = i.order_id and l.order_line_id = i.order_line_id
-      where i.instance_id = $1::text`,
-    [instanceId],
-  );
-  return rows[0]?.workflowId;
+  const { rows } = await q.query<{ workflowId: string }>(`select workflow_id as "workflowId" from instances where instance_id = $1::text`, [instanceId]);
+  return rows[0]?.workflowId ?? undefined;
 }
 
-/** The workflow of the subscription bought by an order line. */
-export async function workflowIdByOrderLine(q: Queryable, orderId: string, orderLineId: string): Promise<string | undefined> {
+/**
+ * The workflows of the subscriptions bought by an order line: one, except for pay-per-use
+ * billing items that share a line, which `productId` then tells apart.
+ */
+export async function workflowIdsByOrderLine(q: Queryable, line: { orderId: string; orderLineId: string; productId?: string }): Promise<string[]> {
   const { rows } = await q.query<{ workflowId: string }>(
-    `select workflow_id as "workflowId" from order_lines where order_id = $1::text and order_line_id = $2::text`,
-    [orderId, orderLineId],
+    `select workflow_id as "workflowId" from order_lines
+      where order_id = $1::text and order_line_id = $2::text and ($3::text is null or product_id = $3::text)
+      order by product_id`,
+    [line.orderId, line.orderLineId, line.productId ?? null],
   );
-  return rows[0]?.workflowId;
+  return rows.map((r) => r.workflowId);
 }

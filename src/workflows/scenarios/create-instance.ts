@@ -125,7 +125,7 @@ async function activate(state: SubscriptionState, order: PaidOrder, instanceId: 
   const { bookkeeping } = state.activities;
   state.instanceId = instanceId;
   await state.saveInstance('active');
-  await bookkeeping.updateOrderLine({ orderId: order.orderId, orderLineId: order.orderLineId, status: 'active', instanceId });
+  await state.updateOrderLine({ status: 'active', instanceId });
   state.setStatus('active');
   state.setStep('active');
   log.info('instance provisioned', { workflowId: state.workflowId, orderId: order.orderId, instanceId });
@@ -139,7 +139,7 @@ async function activate(state: SubscriptionState, order: PaidOrder, instanceId: 
 async function failAndRefund(state: SubscriptionState, order: PaidOrder, reason: string): Promise<void> {
   const { bookkeeping } = state.activities;
   state.failureReason = reason;
-  await bookkeeping.updateOrderLine({ orderId: order.orderId, orderLineId: order.orderLineId, status: 'failed', failureReason: reason });
+  await state.updateOrderLine({ status: 'failed', failureReason: reason });
   state.setStatus('failed');
   state.setStep('unsubscribing', reason);
   log.warn('create window exhausted; unsubscribing and refunding', { workflowId: state.workflowId, orderId: order.orderId });

@@ -24,7 +24,7 @@ export async function release(state: SubscriptionState, cause: ReleaseCause, sta
   state.setStatus('released');
   state.setStep('released', cause.kind);
   await state.saveInstance('released');
-  await state.activities.bookkeeping.updateOrderLine({ orderId: order.orderId, orderLineId: order.orderLineId, status: 'released' });
+  await state.updateOrderLine({ status: 'released' });
   await state.tellOrderSystem({
     idempotencyKey: stepKey(state.workflowId, 'released'),
     type: 'instance.released',
