@@ -244,25 +244,30 @@ export async function advanceBy(env: TestWorkflowEnvironment, workflowId: string
   }
 }
 
+type RunState = { closed: true } | ({ closed: false } & ReturnType<typeof inFlight>);
+
+/** Polls the history of the workflow's current run (real time) until `ready` holds. */
+async function waitForRun(env: TestWorkflowEnvironment, workflowId: string, ready: (run: RunState) => boolean, what: string, timeoutMs: number): Promise<void> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const last = events[events.length - 1];
+    const run: RunState = !last || CLOSED.has(last.eventType ?? 0) ? { closed: true } : { closed: false, ...inFlight(events) };
+    if (ready(run)) return;
+    if (Date.now() > deadline) throw new Error(`workflow ${workflowId} ${what} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /**
  * Waits (real time) until the workflow's current run is parked on a timer: no workflow task
  * and no activity in flight. Parked, it can be queried safely; on the Java test server a
  * query that races a continue-as-new can leave the old run's history without its close
  * event and the server's clock locked for good (every later env.sleep then takes real time).
  */
-export async function waitUntilParked(env: TestWorkflowEnvironment, workflowId: string, timeoutMs = 30_000): Promise<void> {
-  const handle = env.client.workflow.getHandle(workflowId);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const last = events[events.length - 1];
-    if (last && !CLOSED.has(last.eventType ?? 0)) {
-      const state = inFlight(events);
-      if (!state.busy && state.nextTimerMs !== undefined) return;
-    }
-    if (Date.now() > deadline) throw new Error(`workflow ${workflowId} not parked on a timer after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+export function waitUntilParked(env: TestWorkflowEnvironment, workflowId: string, timeoutMs = 30_000): Promise<void> {
+  return waitForRun(env, workflowId, (run) => !run.closed && !run.busy && run.nextTimerMs !== undefined, 'not parked on a timer', timeoutMs);
 }
 
 /**
@@ -270,16 +275,8 @@ export async function waitUntilParked(env: TestWorkflowEnvironment, workflowId: 
  * in flight, or the run has closed. A worker must not stop before: a task it took and never
  * completed keeps the Java test server's time lock, which a later terminate does not release.
  */
-export async function waitUntilQuiet(env: TestWorkflowEnvironment, workflowId: string, timeoutMs = 30_000): Promise<void> {
-  const handle = env.client.workflow.getHandle(workflowId);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const last = events[events.length - 1];
-    if (!last || CLOSED.has(last.eventType ?? 0) || !inFlight(events).busy) return;
-    if (Date.now() > deadline) throw new Error(`workflow ${workflowId} still has a task or activity in flight after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+export function waitUntilQuiet(env: TestWorkflowEnvironment, workflowId: string, timeoutMs = 30_000): Promise<void> {
+  return waitForRun(env, workflowId, (run) => run.closed || !run.busy, 'still has a task or activity in flight', timeoutMs);
 }
 
 /** Waits (real time) until the subscription's status query satisfies `until`. */
