@@ -69,7 +69,9 @@ export function createSubscriptionGateway(
       await client.workflow.getHandle(workflowId).signal(lifecycleEventSignal, event);
     },
     async checkChange(workflowId, request) {
-      return client.workflow.getHandle(workflowId).executeUpdate(changeCheckUpdate, { args: [request] });
+      // The event id as update id: a redelivered webhook (the sender gave up waiting, or we
+      // crashed before storing the answer) gets the first check's verdict, not a second call.
+      return client.workflow.getHandle(workflowId).executeUpdate(changeCheckUpdate, { args: [request], updateId: `change-check:${request.eventId}` });
     },
     async restart(workflowId, request) {
       await client.workflow.getHandle(workflowId).signal(restartSignal, request);

@@ -1,9 +1,10 @@
 /**
  * The failure window every merchant call runs in (spec §4, design "Failure windows"):
- * attempts on the scenario's backoff schedule until one succeeds or the window measured
- * from `startedAtMs` ends; every attempt recorded; the merchant notified on the first
+ * attempts on the scenario's backoff schedule until one succeeds or the window ends (see
+ * `WindowCall.startedAtMs` for when it opens); every attempt recorded; the merchant notified on the first
  * failure; a restart signal cuts the current backoff short.
  */
+import { patched } from '@temporalio/workflow';
 import { stepKey } from '../shared/ids';
 import { backoffDelayMs, type Scenario } from '../shared/policy';
 import type { MerchantCallOutcome } from '../shared/types';
@@ -15,7 +16,12 @@ export interface WindowCall {
   activity: string;
   /** One attempt. */
   call: () => Promise<MerchantCallOutcome>;
-  /** When the window opened: the event's acceptance, or the timer that fired. */
+  /**
+   * When the window opens: the event's acceptance, or the time its timer was due. An event
+   * that had to wait behind another scenario (one held for an operator's restart, say) gets
+   * its window from the moment the subscription takes it up instead: the merchant is given
+   * the whole window for failures of its own, never less because of ours.
+   */
   startedAtMs: number;
   /** Names this occurrence in idempotency keys (the event id, or the timer and its time). */
   occurrence: string;
@@ -29,10 +35,15 @@ export function describeOutcome(outcome: MerchantCallOutcome): string {
 
 const minutes = (ms: number): number => Math.round(ms / 60_000);
 
+/** Change id (workflow versioning): windows open when the subscription takes the event up. */
+export const WINDOW_OPENS_WHEN_TAKEN_UP = 'window-opens-when-taken-up';
+
 /** Attempts until success or the end of the window; at least one attempt is always made. */
 export async function retryWithinWindow(state: SubscriptionState, w: WindowCall): Promise<WindowResult> {
   const policy = state.policy[w.scenario];
-  const deadlineMs = w.startedAtMs + policy.windowMs;
+  // Runs recorded before this change opened every window at `startedAtMs` and replay that way.
+  const opensAtMs = patched(WINDOW_OPENS_WHEN_TAKEN_UP) ? Math.max(w.startedAtMs, Date.now()) : w.startedAtMs;
+  const deadlineMs = opensAtMs + policy.windowMs;
   state.discardStaleRestart();
   let failures = 0;
   for (;;) {
@@ -51,7 +62,7 @@ export async function retryWithinWindow(state: SubscriptionState, w: WindowCall)
         subject: `${w.activity} for instance ${state.instanceId ?? '(new)'} is failing`,
         body:
           `The ${w.activity} call for order ${state.requireOrder().orderId} failed: ${describeOutcome(outcome)}. ` +
-          `We keep retrying for up to ${minutes(policy.windowMs)} minutes from ${new Date(w.startedAtMs).toISOString()}.`,
+          `We keep retrying for up to ${minutes(policy.windowMs)} minutes from ${new Date(opensAtMs).toISOString()}.`,
       });
     }
     const remaining = deadlineMs - Date.now();

@@ -35,6 +35,7 @@ import { createInstance } from './scenarios/create-instance';
 import { freeze, unfreeze } from './scenarios/freeze-instance';
 import { fireTimer, nextTimer } from './scenarios/lifecycle-timers';
 import { release } from './scenarios/release-instance';
+import { refundUnappliedOrders } from './scenarios/refund-unapplied-orders';
 import { renew } from './scenarios/renew-instance';
 import { upgrade } from './scenarios/upgrade-instance';
 import { SubscriptionState, type SubscriptionEvent } from './subscription-state';
@@ -92,6 +93,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       await continueAsNew<typeof subscriptionWorkflow>({ ...input, carried: state.carry() });
     }
   }
+  await refundUnappliedOrders(state);
   return state.snapshot();
 }
 

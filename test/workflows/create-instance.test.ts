@@ -175,6 +175,23 @@ test('when the merchant fails for the whole 3-hour window, then the order fails 
   expect(activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey.split(':').pop())).toEqual(['first-failure', 'failed']);
 });
 
+test('when order.paid could only be taken in after its window had passed, then the merchant is still asked once before any refund', async () => {
+  const { activities, gateway, run } = harness();
+  const order = paidOrder();
+
+  const snapshot = await run(async () => {
+    // Accepted 3 h 1 min ago: the workflow engine was unreachable until the redelivery.
+    const event = await orderPaidEvent(env, order, undefined, (await env.currentTimeMs()) - THREE_HOURS_MS - 60_000);
+    const { workflowId } = await gateway.deliverOrderPaid(event);
+    started.push(workflowId);
+    return eventually(gateway, workflowId, (s) => s.status === 'active');
+  });
+
+  expect(snapshot.instanceId).toBe(`inst-${order.orderId}`);
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
+  expect(activities.notifyOrderSystem.mock.calls.map(([c]) => c.type)).toEqual(['instance.provisioned']);
+});
+
 test('when an operator restarts during a backoff, then the next attempt starts at once', async () => {
   const { activities, gateway, run, pay } = harness();
   let calls = 0;

@@ -315,6 +315,60 @@ test('when a renewal arrives while the create is still backing off, then it is a
   await recordHistory(client, workflowId, 'renewal-during-create');
 });
 
+test('when the create fails for its whole window while a renewal waits, then the renewal order is refunded as well', async () => {
+  const { activities, gateway, run, pay, eventually } = harness();
+  activities.callNewInstance.mockResolvedValue(outcome('failure', 'newInstance', { resultCode: '000100', error: 'no instance resource' }));
+  const order = await orderExpiringIn();
+
+  const { renewal, result, workflowId } = await run(async () => {
+    const workflowId = await pay(order);
+    await eventually(workflowId, (s) => s.step.name === 'backing-off');
+    const renewal = await renewedEvent(plusMonths(order.expireTime!, 1));
+    await gateway.deliverLifecycleEvent(workflowId, renewal);
+    await eventually(workflowId, (s) => s.pendingEvents === 1);
+    await advanceTimers(env, workflowId, () => false, 3 * HOUR_MS + 10 * MINUTE_MS);
+    return { renewal, workflowId, result: await client.workflow.getHandle(workflowId).result() };
+  });
+
+  expect(result).toMatchObject({ status: 'failed', pendingEvents: 0 });
+  expect(activities.callRefreshInstance).not.toHaveBeenCalled();
+  const refunds = activities.notifyOrderSystem.mock.calls.map(([c]) => c).filter((c) => c.type === 'order.unsubscribe_requested');
+  expect(refunds.map((c) => c.data.orderId)).toEqual([order.orderId, renewal.orderId]);
+  expect(refunds[1]!.data).toMatchObject({ orderLineId: renewal.orderLineId, refund: true, reason: expect.stringContaining('has no instance') });
+  expect(activities.saveSubscriptionOrder).toHaveBeenLastCalledWith(expect.objectContaining({ orderId: renewal.orderId, kind: 'renewal', status: 'refunded' }));
+  await recordHistory(client, workflowId, 'refund-renewal-after-failed-create');
+});
+
+test('when a renewal arrives while a release waits for a restart, then the release completes and the renewal order is refunded, not applied', async () => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  activities.callReleaseInstance.mockResolvedValue(outcome('failure', 'releaseInstance', { httpStatus: 502, resultCode: undefined, error: 'HTTP 502' }));
+  const order = await orderExpiringIn();
+
+  const { renewal, unsubscribe, result, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    const unsubscribe = await unsubscribedEvent();
+    await gateway.deliverLifecycleEvent(workflowId, unsubscribe);
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'waiting-for-restart', HOUR_MS + 10 * MINUTE_MS);
+    const renewal = await renewedEvent(plusMonths(order.expireTime!, 1));
+    await gateway.deliverLifecycleEvent(workflowId, renewal);
+    await eventually(workflowId, (s) => s.pendingEvents === 1);
+    activities.callReleaseInstance.mockImplementation(async (call) => outcome('success', 'releaseInstance', { instanceId: call.instanceId }));
+    await gateway.restart(workflowId, { requestedBy: 'operator@example.com', reason: 'merchant fixed releaseInstance' });
+    return { renewal, unsubscribe, workflowId, result: await client.workflow.getHandle(workflowId).result() };
+  });
+
+  expect(result).toMatchObject({ status: 'released', pendingEvents: 0 });
+  expect(activities.callReleaseInstance).toHaveBeenLastCalledWith(expect.objectContaining({ orderId: unsubscribe.orderId }));
+  expect(activities.callRefreshInstance).not.toHaveBeenCalled();
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.released', 'order.unsubscribe_requested']);
+  expect(activities.notifyOrderSystem.mock.calls[2]![0].data).toMatchObject({
+    orderId: renewal.orderId,
+    refund: true,
+    reason: `instance inst-${order.orderId} was released before renewal order ${renewal.orderId} could be applied`,
+  });
+  await recordHistory(client, workflowId, 'refund-renewal-after-release');
+});
+
 // ---- expiry, retention, release ----------------------------------------------------------------
 
 test('when an order expires unrenewed, then it is frozen at expiry and released after the 15-day retention', async () => {
@@ -483,6 +537,33 @@ test('when the merchant applies an upgrade, then the new SKU is in force and the
     [upgrade.orderId, 'upgrade', 'pending'],
     [upgrade.orderId, 'upgrade', 'completed'],
   ]);
+});
+
+test('when an upgrade waited 4 hours behind a renewal held for a restart, then it still gets its whole window', async () => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  activities.callRefreshInstance.mockResolvedValue(outcome('failure', 'refreshInstance', { httpStatus: 502, resultCode: undefined, error: 'HTTP 502' }));
+  activities.callUpgradeInstance.mockResolvedValueOnce(outcome('failure', 'upgradeInstance', { resultCode: '000005', error: 'busy' }));
+  const order = await orderExpiringIn();
+
+  const { snapshot, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    await gateway.deliverLifecycleEvent(workflowId, await renewedEvent(plusMonths(order.expireTime!, 1)));
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'waiting-for-restart', HOUR_MS + 10 * MINUTE_MS);
+    await gateway.deliverLifecycleEvent(workflowId, await upgradedEvent('sku-pro'));
+    await eventually(workflowId, (s) => s.pendingEvents === 1);
+    await advanceBy(env, workflowId, 4 * HOUR_MS);
+    activities.callRefreshInstance.mockImplementation(async (call) => outcome('success', 'refreshInstance', { instanceId: call.instanceId }));
+    await gateway.restart(workflowId, { requestedBy: 'operator@example.com', reason: 'merchant fixed refreshInstance' });
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).skuCode === 'sku-pro', 10 * MINUTE_MS);
+    return { workflowId, snapshot: await eventually(workflowId, (s) => s.pendingEvents === 0 && s.skuCode === 'sku-pro') };
+  });
+
+  // Measured from its acceptance the upgrade's window had closed before its first attempt;
+  // from the moment it was taken up, the failure was retried and the upgrade applied.
+  expect(snapshot).toMatchObject({ status: 'active', skuCode: 'sku-pro' });
+  expect(activities.callUpgradeInstance).toHaveBeenCalledTimes(2);
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.renewed', 'instance.upgraded']);
+  await recordHistory(client, workflowId, 'upgrade-after-held-renewal');
 });
 
 test('when the merchant fails an upgrade for the whole 3-hour window, then the upgrade order is refunded and the old SKU stays', async () => {

@@ -10,9 +10,10 @@ import type { ChangeCheckAnswer, ChangeCheckRequest, MerchantCallOutcome } from 
 import type { SubscriptionState } from '../subscription-state';
 
 export async function checkChange(state: SubscriptionState, request: ChangeCheckRequest): Promise<ChangeCheckAnswer> {
-  // The deadline is configuration, so the activity options are made per call.
+  // The deadline is configuration, so the activity options are made per call. It bounds the
+  // wait for a worker as well as the call itself: the order system is waiting on the answer.
   const { callChangeInstanceCheck } = proxyActivities<Activities>({
-    startToCloseTimeout: state.lifecycle.changeCheckDeadlineMs,
+    scheduleToCloseTimeout: state.lifecycle.changeCheckDeadlineMs,
     retry: { maximumAttempts: 1 },
   });
   const outcome: MerchantCallOutcome = await state.attempt('renewal', 'changeInstanceCheck', () =>

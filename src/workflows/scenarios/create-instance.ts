@@ -35,7 +35,10 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
     if (failures === 1) await notifyFirstFailure(state, order, outcome);
   };
 
-  while (Date.now() < deadlineMs) {
+  // At least one attempt, even when the window has passed already: an order.paid we could
+  // only take in late (the workflow engine was unreachable and the marketplace redelivered
+  // it) must not be refunded without the merchant ever being asked.
+  for (let first = true; first || Date.now() < deadlineMs; first = false) {
     // A fresh businessId on every attempt, retries included (spec §2.1).
     const businessId = uuid4();
     state.setStep('calling-merchant', `newInstance attempt ${failures + 1}`);
@@ -74,7 +77,9 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
       await failed(created);
     }
 
-    const delay = Math.min(backoffDelayMs(policy, Math.max(failures, 1)), deadlineMs - Date.now());
+    const remainingMs = deadlineMs - Date.now();
+    if (remainingMs <= 0) break;
+    const delay = Math.min(backoffDelayMs(policy, Math.max(failures, 1)), remainingMs);
     state.setStep('backing-off', `newInstance failed: ${describe(created)}; next attempt in ${Math.round(delay / 1000)} s`);
     await state.waitOrRestart(delay);
   }
