@@ -192,6 +192,28 @@ test('when order.paid could only be taken in after its window had passed, then t
   expect(activities.notifyOrderSystem.mock.calls.map(([c]) => c.type)).toEqual(['instance.provisioned']);
 });
 
+test('when the merchant answers 000004 but never finishes within the window, then the order is refunded and the unfinished instance released', async () => {
+  const { activities, run, pay } = harness();
+  activities.callNewInstance.mockResolvedValue(outcome('processing', 'newInstance', { instanceId: 'half-made-1' }));
+  activities.callQueryInstance.mockResolvedValue(queryOutcome(false, 'failure'));
+  const order = paidOrder();
+
+  const { result, workflowId } = await run(async () => {
+    const workflowId = await pay(order);
+    await advanceTimers(env, workflowId, () => false, THREE_HOURS_MS + FIVE_MINUTES_MS);
+    return { workflowId, result: await client.workflow.getHandle(workflowId).result() };
+  });
+
+  expect(result).toMatchObject({ status: 'failed', step: { name: 'failed' } });
+  expect(activities.notifyOrderSystem.mock.calls.map(([c]) => c.type)).toEqual(['order.unsubscribe_requested']);
+  expect(activities.callReleaseInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callReleaseInstance).toHaveBeenCalledWith(expect.objectContaining({ instanceId: 'half-made-1', orderId: order.orderId }));
+  // The release comes after the refund request: the customer is never kept waiting on it.
+  expect(activities.callReleaseInstance.mock.invocationCallOrder[0]).toBeGreaterThan(activities.notifyOrderSystem.mock.invocationCallOrder[0]!);
+  expect(activities.saveInstance).not.toHaveBeenCalled();
+  await recordHistory(client, workflowId, 'create-unfinished-released');
+});
+
 test('when an operator restarts during a backoff, then the next attempt starts at once', async () => {
   const { activities, gateway, run, pay } = harness();
   let calls = 0;

@@ -14,6 +14,7 @@ import { log, uuid4 } from '@temporalio/workflow';
 import { backoffDelayMs } from '../../shared/policy';
 import { stepKey } from '../../shared/ids';
 import type { MerchantCallOutcome, OrderPaidEvent, PaidOrder } from '../../shared/types';
+import { retryWithinWindow } from '../retry-window';
 import type { SubscriptionState } from '../subscription-state';
 
 type PollResult = 'ready' | 'failed' | 'window-ended';
@@ -28,6 +29,8 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
   state.setStatus('provisioning');
   state.discardStaleRestart();
   let failures = 0;
+  // An instance the merchant accepted with 000004 but never finished: released on refund.
+  let unfinishedInstanceId: string | undefined;
 
   const failed = async (outcome: MerchantCallOutcome): Promise<void> => {
     failures += 1;
@@ -67,6 +70,7 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
     }
 
     if (created.kind === 'processing' && created.instanceId) {
+      unfinishedInstanceId = created.instanceId;
       const polled = await pollUntilReady(state, order, created.instanceId, deadlineMs, failed);
       if (polled === 'ready') {
         await activate(state, order, created.instanceId);
@@ -85,6 +89,8 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
   }
 
   await failAndRefund(state, order, `merchant did not provision the instance within ${Math.round(policy.windowMs / 60_000)} minutes`);
+  if (unfinishedInstanceId) await releaseUnfinished(state, order, unfinishedInstanceId);
+  state.setStep('failed', state.failureReason);
   return false;
 }
 
@@ -161,7 +167,29 @@ async function failAndRefund(state: SubscriptionState, order: PaidOrder, reason:
       `Your production interface did not provision order ${order.orderId} (line ${order.orderLineId}) within the create window. ` +
       'The order was unsubscribed and refunded automatically. Please contact the customer.',
   });
-  state.setStep('failed', reason);
+}
+
+/**
+ * The customer was refunded, so an instance the merchant started (000004) and never finished
+ * must not live on: releaseInstance for it, naming the refunded order, inside the release
+ * window. If that fails too, the merchant is told to release it; the order stays failed.
+ */
+async function releaseUnfinished(state: SubscriptionState, order: PaidOrder, instanceId: string): Promise<void> {
+  state.instanceId = instanceId;
+  const released = await retryWithinWindow(state, {
+    scenario: 'release',
+    activity: 'releaseInstance',
+    call: () => state.activities.merchant.callReleaseInstance({ ...state.instanceCall(), orderId: order.orderId, orderLineId: order.orderLineId }),
+    startedAtMs: Date.now(),
+    occurrence: 'create-refunded',
+  });
+  if (released.ok) return;
+  await state.activities.bookkeeping.notifyMerchant({
+    idempotencyKey: stepKey(state.workflowId, 'create:unfinished-instance-not-released'),
+    merchantId: order.merchantId,
+    subject: `Release instance ${instanceId} of refunded order ${order.orderId}`,
+    body: `Order ${order.orderId} was refunded, but releaseInstance for ${instanceId} failed: ${describe(released.outcome)}. Please release it yourself.`,
+  });
 }
 
 async function notifyFirstFailure(state: SubscriptionState, order: PaidOrder, outcome: MerchantCallOutcome): Promise<void> {

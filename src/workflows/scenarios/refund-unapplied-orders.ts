@@ -20,9 +20,10 @@ async function refund(state: SubscriptionState, event: OrderRenewedEvent | Order
   const { bookkeeping } = state.activities;
   const kind = event.kind === 'order.renewed' ? 'renewal' : 'upgrade';
   const record = { orderId: event.orderId, orderLineId: event.orderLineId, workflowId: state.workflowId, kind, scene: event.kind === 'order.renewed' ? event.scene : undefined } as const;
-  const reason = state.instanceId
-    ? `instance ${state.instanceId} was ${state.status} before ${kind} order ${event.orderId} could be applied`
-    : `the subscription's create ${state.status}; ${kind} order ${event.orderId} has no instance to apply to`;
+  const reason =
+    state.status === 'released'
+      ? `instance ${state.instanceId} was released before ${kind} order ${event.orderId} could be applied`
+      : `the subscription's create failed; ${kind} order ${event.orderId} has no instance to apply to`;
   await bookkeeping.saveSubscriptionOrder({ ...record, status: 'failed', detail: { reason } });
   const money = event.kind === 'order.upgraded' ? { amount: event.amount, currency: event.currency } : {};
   await state.tellOrderSystem({
