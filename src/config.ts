@@ -7,6 +7,7 @@
  * requires every secret to be given and merchant URLs to be https domain names.
  */
 import { z } from 'zod';
+import { whsecSecretProblem } from './security/standard-webhooks';
 import { DEFAULT_TASK_QUEUE } from './shared/task-queues';
 import { mergePolicy, PRODUCTION_POLICY, SCENARIOS, type PolicyTable } from './shared/policy';
 import type { LifecycleSettings } from './shared/types';
@@ -20,6 +21,15 @@ export const DEVELOPMENT_SECRETS = {
 } as const;
 
 const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** A Standard Webhooks secret: plain text, or `whsec_` and base64 that really decodes to a key. */
+const webhookSecret = z
+  .string()
+  .min(16)
+  .superRefine((secret, ctx) => {
+    const problem = whsecSecretProblem(secret);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const policyOverrideSchema = z
   .object(
@@ -52,13 +62,13 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
-  WEBHOOK_SECRET: z.string().min(16).optional(),
+  WEBHOOK_SECRET: webhookSecret.optional(),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   OPERATOR_TOKEN: z.string().min(16).optional(),
   DATA_ENCRYPTION_KEY: z.string().optional(),
   DATA_ENCRYPTION_OLD_KEYS: z.string().optional(),
   ORDER_SYSTEM_URL: z.string().url().optional(),
-  ORDER_SYSTEM_SECRET: z.string().min(16).optional(),
+  ORDER_SYSTEM_SECRET: webhookSecret.optional(),
   MERCHANT_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(5000),
   SMTP_URL: z.string().url().optional(),
   NOTIFY_FROM: z.string().email().default('fulfilment@localhost'),

@@ -25,6 +25,7 @@ import type {
   UpdateInstanceStatusCall,
   UpgradeInstanceCall,
 } from '../shared/types';
+import { instanceIdTaken } from './instance-id-taken';
 import type { MerchantClient, MerchantHttpResult } from './merchant-client';
 import type { MerchantDirectory } from './merchant-directory';
 
@@ -140,7 +141,8 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
 
     /**
      * One queryInstance poll (spec §2.2). Ready when the merchant returns the instance's
-     * info; its app info is encrypted and stored on the instance row.
+     * info; its app info is encrypted and stored on the instance row. Fails with a
+     * non-retryable InstanceIdTaken when that row belongs to another subscription.
      */
     async callQueryInstance(call: QueryInstanceCall): Promise<QueryInstanceOutcome> {
       const endpoint = await merchants.endpoint(call.merchantId);
@@ -153,7 +155,7 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
         return { ...outcome, kind: 'processing', error: 'answer does not list the instance yet', instanceId: call.instanceId, ready: false };
       }
       if (info?.appInfo || info?.usageInfo) {
-        await saveInstanceAppInfo(db, {
+        const saved = await saveInstanceAppInfo(db, {
           instanceId: call.instanceId,
           workflowId: call.workflowId,
           merchantId: call.merchantId,
@@ -163,6 +165,7 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
           appInfoEnc: info.appInfo ? encryptor.encrypt(JSON.stringify(info.appInfo)) : undefined,
           usageInfo: info.usageInfo,
         });
+        if (!saved) throw instanceIdTaken(call);
       }
       return { ...outcome, instanceId: call.instanceId, ready: info !== undefined };
     },

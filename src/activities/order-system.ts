@@ -2,7 +2,8 @@
  * Fulfilment callbacks to the marketplace's order system: "instance provisioned" and
  * "unsubscribe and refund this order". Each is recorded before it is sent and carries its
  * idempotency key as the Standard Webhooks `webhook-id`, so a retried delivery is one event
- * to the order system. Temporal retries failed deliveries until they land.
+ * to the order system. Temporal retries failed deliveries until they land, each with the
+ * payload stored by the first attempt (its timestamp included).
  */
 import { ApplicationFailure, cancellationSignal, log } from '@temporalio/activity';
 import type { Queryable } from '../db/pool';
@@ -22,7 +23,7 @@ export function createOrderSystemActivities({ db, orderSystem, timeoutMs = 10_00
   return {
     async notifyOrderSystem(callback: OrderSystemCallback): Promise<'delivered' | 'not-configured'> {
       const payload = { type: callback.type, timestamp: new Date().toISOString(), data: callback.data };
-      const { status } = await ensureCallback(db, { idempotencyKey: callback.idempotencyKey, eventType: callback.type, payload });
+      const { status, body } = await ensureCallback(db, { idempotencyKey: callback.idempotencyKey, eventType: callback.type, payload });
       if (status === 'delivered') return 'delivered';
       if (!orderSystem.url) {
         // Development without an order system: the callback stays on record for inspection.
@@ -30,7 +31,6 @@ export function createOrderSystemActivities({ db, orderSystem, timeoutMs = 10_00
         log.warn('order system URL not configured; callback recorded only', { idempotencyKey: callback.idempotencyKey, type: callback.type });
         return 'not-configured';
       }
-      const body = JSON.stringify(payload);
       const headers = signWebhook(orderSystem.secret, callback.idempotencyKey, body);
       let response: Response;
       try {

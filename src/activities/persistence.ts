@@ -5,6 +5,7 @@ import { upsertInstance } from '../db/repositories/instances';
 import { updateOrderLineStatus } from '../db/repositories/orders';
 import { upsertSubscriptionOrder } from '../db/repositories/subscription-orders';
 import type { CallAttemptRecord, InstanceRecord, OrderLineStatusUpdate, SubscriptionOrderRecord } from '../shared/types';
+import { instanceIdTaken } from './instance-id-taken';
 
 export function createPersistenceActivities({ db }: { db: Queryable }) {
   return {
@@ -14,8 +15,9 @@ export function createPersistenceActivities({ db }: { db: Queryable }) {
     async updateOrderLine(update: OrderLineStatusUpdate): Promise<void> {
       await updateOrderLineStatus(db, update);
     },
+    /** Fails with a non-retryable InstanceIdTaken when the instance id is another subscription's. */
     async saveInstance(instance: InstanceRecord): Promise<void> {
-      await upsertInstance(db, instance);
+      if (!(await upsertInstance(db, instance))) throw instanceIdTaken(instance);
     },
     /** Records a renewal, upgrade or unsubscribe order of the subscription and where it stands. */
     async saveSubscriptionOrder(order: SubscriptionOrderRecord): Promise<void> {

@@ -3,6 +3,7 @@
  * through) and the middleware answers `{ error: { code, message, details } }`. Unexpected
  * errors become a generic 500; their details go to the log, never to the caller.
  */
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../logger';
@@ -25,17 +26,56 @@ export class AppError extends Error {
   }
 }
 
+/** How a field is named to the caller: its path in the body joined with dots, e.g. data.customer.email. */
+export function fieldName(path: readonly PropertyKey[], prefix = ''): string {
+  return [prefix, ...path.map(String)].filter(Boolean).join('.') || '(body)';
+}
+
 export function fieldProblems(error: ZodError, prefix = ''): FieldProblem[] {
-  return error.issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
-    reason: issue.message,
-  }));
+  return error.issues.map((issue) => ({ field: fieldName(issue.path, prefix), reason: issue.message }));
+}
+
+/** 400 naming every field that is wrong, the first one in the message. */
+export function invalidRequest(details: FieldProblem[]): AppError {
+  const first = details[0];
+  return new AppError(400, 'invalid_request', first ? `${first.field}: ${first.reason}` : 'invalid request', details);
 }
 
 export function invalidInput(error: ZodError, prefix = ''): AppError {
-  const details = fieldProblems(error, prefix);
-  const first = details[0];
-  return new AppError(400, 'invalid_request', first ? `${first.field}: ${first.reason}` : 'invalid request', details);
+  return invalidRequest(fieldProblems(error, prefix));
+}
+
+/** 503: the workflow engine did not answer; the caller should retry what it asked for. */
+export function workflowEngineUnavailable(retryAdvice: string, cause: unknown): AppError {
+  return new AppError(503, 'temporarily_unavailable', `could not reach the workflow engine; ${retryAdvice}`, undefined, cause);
+}
+
+/** An http-errors style error (what body-parser throws) as it shows on the wire. */
+interface HttpErrorLike {
+  status?: unknown;
+  statusCode?: unknown;
+  type?: unknown;
+  expose?: unknown;
+  message?: unknown;
+}
+
+/**
+ * The answer to a request refused before any handler ran (body-parser: bad encoding,
+ * charset or length, too large, not JSON): any error that carries a 4xx status is the
+ * caller's problem, never a 500. The code comes from body-parser's `type` when it gives one.
+ */
+function refusedRequest(error: unknown): { status: number; code: string; message: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as HttpErrorLike;
+  const status = e.status ?? e.statusCode;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 499) return undefined;
+  if (status === 413) return { status, code: 'payload_too_large', message: 'request body is too large' };
+  if (e.type === 'entity.parse.failed') return { status, code: 'invalid_json', message: 'request body is not valid JSON' };
+  const statusText = (STATUS_CODES[status] ?? 'client error').toLowerCase();
+  const code = typeof e.type === 'string' ? e.type.replaceAll('.', '_') : statusText.replaceAll(/\W+/g, '_');
+  // http-errors marks messages that are safe to show (all of body-parser's 4xx ones).
+  const message = e.expose === true && typeof e.message === 'string' && e.message ? e.message : statusText;
+  return { status, code, message };
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -50,13 +90,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(400).json({ error: { code: appError.code, message: appError.message, details: appError.details } });
       return;
     }
-    const status = (error as { status?: number; type?: string }).status;
-    if (status === 413 || (error as { type?: string }).type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'payload_too_large', message: 'request body is too large' } });
-      return;
-    }
-    if ((error as { type?: string }).type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'invalid_json', message: 'request body is not valid JSON' } });
+    const refused = refusedRequest(error);
+    if (refused) {
+      res.status(refused.status).json({ error: { code: refused.code, message: refused.message } });
       return;
     }
     logger.error({ err: error, method: req.method, path: req.path, requestId: res.locals.requestId }, 'unhandled error');

@@ -130,6 +130,8 @@ export function productionUrlSchema(mode: 'development' | 'production') {
     .url()
     .max(512)
     .superRefine((value, ctx) => {
+      // zod runs refinements after a failed check too; url() has already reported this one.
+      if (!URL.canParse(value)) return;
       const url = new URL(value);
       const host = url.hostname;
       const loopback = LOOPBACK_HOSTS.has(host) || host.startsWith('127.');

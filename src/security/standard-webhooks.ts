@@ -10,6 +10,24 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+const WHSEC_PREFIX = 'whsec_';
+/** HMAC-SHA256 keys shorter than this are too weak to sign with (the scheme's own secrets are 24–64 bytes). */
+const MIN_WHSEC_KEY_BYTES = 24;
+/** Padded standard base64, nothing else: Node's decoder silently drops any other character. */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * What is wrong with a `whsec_` secret, for configuration checks; undefined when it is fine
+ * or is a plain secret. Without this a value such as `whsec_!!!!!!!!` decodes to zero bytes
+ * and anyone can compute the signatures.
+ */
+export function whsecSecretProblem(secret: string): string | undefined {
+  if (!secret.startsWith(WHSEC_PREFIX)) return undefined;
+  const encoded = secret.slice(WHSEC_PREFIX.length);
+  if (STRICT_BASE64.test(encoded) && Buffer.from(encoded, 'base64').length >= MIN_WHSEC_KEY_BYTES) return undefined;
+  return `after the ${WHSEC_PREFIX} prefix, must be base64 of at least ${MIN_WHSEC_KEY_BYTES} bytes`;
+}
+
 /** A type alias (not an interface) so it can be passed wherever a header record is expected. */
 export type WebhookHeaders = {
   'webhook-id': string;
@@ -18,7 +36,7 @@ export type WebhookHeaders = {
 };
 
 function secretBytes(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+  return secret.startsWith(WHSEC_PREFIX) ? Buffer.from(secret.slice(WHSEC_PREFIX.length), 'base64') : Buffer.from(secret, 'utf8');
 }
 
 export function computeWebhookSignature(secret: string, id: string, timestamp: string, body: string | Buffer): string {

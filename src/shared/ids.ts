@@ -6,12 +6,17 @@ export interface SubscriptionKey {
   lineKey: string;
 }
 
+/** Pay-per-use: one instance per billing item, several of which may share an order line. */
+export function isPayPerUse(chargingMode: string): boolean {
+  return chargingMode === 'ON_DEMAND';
+}
+
 /**
  * Pay-per-use orders create one instance per billing item, keyed by orderId + productId
  * (spec §2.1); every other order is keyed by orderId + orderLineId.
  */
 export function subscriptionKey(order: { orderId: string; orderLineId: string; productId: string; chargingMode: string }): SubscriptionKey {
-  return { orderId: order.orderId, lineKey: order.chargingMode === 'ON_DEMAND' ? order.productId : order.orderLineId };
+  return { orderId: order.orderId, lineKey: isPayPerUse(order.chargingMode) ? order.productId : order.orderLineId };
 }
 
 export function subscriptionWorkflowId(key: SubscriptionKey): string {

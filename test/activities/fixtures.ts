@@ -88,6 +88,16 @@ export function activityEnv(): ActivityEnv {
   };
 }
 
+/** What `promise` rejected with; fails the test if it resolved instead. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+    },
+    (error: unknown) => error,
+  );
+}
+
 /** A loopback URL on a port that was just free and is closed again, so connecting is refused. */
 export async function closedPortUrl(path = '/'): Promise<string> {
   const server = createServer();

@@ -5,16 +5,18 @@
  * Merchants are registered straight into PostgreSQL with their access key encrypted.
  */
 import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
 import { createMerchantActivities } from '../../src/activities/merchant';
 import { createHttpMerchantClient } from '../../src/activities/merchant-client';
 import { createMerchantDirectory } from '../../src/activities/merchant-directory';
 import type { Db } from '../../src/db/pool';
-import { findInstance } from '../../src/db/repositories/instances';
+import { findInstance, upsertInstance } from '../../src/db/repositories/instances';
 import { findMerchant } from '../../src/db/repositories/merchants';
 import { startMerchantSim, type MerchantSim } from '../../src/merchant-sim';
+import { ErrorType } from '../../src/shared/errors';
 import type { NewInstanceCall, QueryInstanceCall } from '../../src/shared/types';
-import { activityEnv, closedPortUrl, config, encryptor, registerMerchant, testDb, uniqueId } from './fixtures';
+import { activityEnv, closedPortUrl, config, encryptor, registerMerchant, rejection, testDb, uniqueId } from './fixtures';
 
 const ACCESS_KEY = 'activity-test-access-key-0123456789';
 /** The truncated body the sim's 'malformed' fault answers. */
@@ -346,6 +348,36 @@ describe('callQueryInstance', () => {
     expect(stored).not.toContain(appInfo.userName!);
     expect(stored).not.toContain('frontEndUrl');
     expect(JSON.parse(encryptor.decrypt(stored))).toEqual(appInfo);
+  });
+
+  test('when the instance id already belongs to another subscription, then its row keeps its app info and the poll fails with a non-retryable InstanceIdTaken, logged without secrets', async () => {
+    const created = newInstanceCall(merchant.sync);
+    const { run, logs } = activityEnv();
+    await run(activities.callNewInstance, created);
+    const instanceId = created.businessId;
+    const otherOrder = uniqueId('CS');
+    await upsertInstance(db, {
+      instanceId,
+      workflowId: `subscription:${otherOrder}:${otherOrder}-000001`,
+      merchantId: merchant.sync,
+      orderId: otherOrder,
+      orderLineId: `${otherOrder}-000001`,
+      productId: 'P-owner',
+      status: 'active',
+    });
+    const owned = await findInstance(db, instanceId);
+
+    const error = await rejection(run(activities.callQueryInstance, queryCall(created, instanceId)));
+
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: ErrorType.InstanceIdTaken, nonRetryable: true });
+    expect(await findInstance(db, instanceId)).toEqual(owned);
+    expect(logs).toContainEqual({
+      level: 'WARN',
+      message: 'instance id belongs to another subscription; nothing saved',
+      meta: expect.objectContaining({ instanceId, workflowId: created.workflowId, merchantId: merchant.sync }),
+    });
+    expect(JSON.stringify(logs)).not.toContain(sim.store.get(instanceId)!.appInfo.password!);
   });
 
   test('when the merchant is still provisioning, then processing and not ready, with nothing stored; the next poll is ready', async () => {

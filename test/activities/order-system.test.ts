@@ -12,7 +12,7 @@ import type { Db } from '../../src/db/pool';
 import { startOrderSystemSink, type OrderSystemSink } from '../../src/dev/order-system-sink';
 import { ErrorType } from '../../src/shared/errors';
 import type { OrderSystemCallback } from '../../src/shared/types';
-import { activityEnv, closedPortUrl, config, testDb, uniqueId } from './fixtures';
+import { activityEnv, closedPortUrl, config, rejection, testDb, uniqueId } from './fixtures';
 
 const SECRET = config.orderSystem.secret;
 
@@ -28,7 +28,7 @@ interface CallbackRow {
 let db: Db;
 let sink: OrderSystemSink;
 let counting: { url: string; posts: (webhookId: string) => number; close(): Promise<void> };
-let fixedStatus: { url: (status: number) => string; close(): Promise<void> };
+let fixedStatus: { url: (status: number) => string; bodies: (webhookId: string) => string[]; close(): Promise<void> };
 
 const listen = async (server: Server): Promise<string> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,15 +74,18 @@ beforeAll(async () => {
   const proxyOrigin = await listen(proxy);
   counting = { url: `${proxyOrigin}/fulfilment-callbacks`, posts: (id) => posts.get(id) ?? 0, close: () => closeServer(proxy) };
 
-  // Answers the status named in the path: /status/400 → 400.
+  // Answers the status named in the path: /status/400 → 400; keeps every body per webhook-id.
+  const bodies = new Map<string, string[]>();
   const statusServer = createServer((req, res) => {
-    void readBody(req).then(() => {
+    void readBody(req).then((body) => {
+      const id = header(req.headers, 'webhook-id');
+      bodies.set(id, [...(bodies.get(id) ?? []), body.toString('utf8')]);
       const status = Number(/^\/status\/(\d{3})$/.exec(req.url ?? '')?.[1] ?? 500);
       res.writeHead(status, { 'content-type': 'application/json' }).end('{"error":"injected"}');
     });
   });
   const statusOrigin = await listen(statusServer);
-  fixedStatus = { url: (status) => `${statusOrigin}/status/${status}`, close: () => closeServer(statusServer) };
+  fixedStatus = { url: (status) => `${statusOrigin}/status/${status}`, bodies: (id) => bodies.get(id) ?? [], close: () => closeServer(statusServer) };
 });
 
 afterAll(async () => {
@@ -110,15 +113,6 @@ async function callbackRow(key: string): Promise<CallbackRow | undefined> {
     [key],
   );
   return rows[0];
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
 }
 
 describe('notifyOrderSystem', () => {
@@ -209,6 +203,22 @@ describe('notifyOrderSystem', () => {
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: ErrorType.OrderSystemRejected, nonRetryable: true, message: 'order system answered HTTP 401' });
     expect(sink.received().filter((c) => c.webhookId === callback.idempotencyKey)).toHaveLength(0);
+  });
+
+  test('when a callback is attempted twice, then both attempts send byte-identical bodies: the payload stored under the webhook-id', async () => {
+    const callback = provisioned();
+    const { run } = activityEnv();
+    const activities = activitiesFor(fixedStatus.url(503));
+
+    await rejection(run(activities.notifyOrderSystem, callback));
+    // A later attempt must not carry a later timestamp.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await rejection(run(activities.notifyOrderSystem, callback));
+
+    const [first, second] = fixedStatus.bodies(callback.idempotencyKey);
+    expect(first).toBeDefined();
+    expect(second).toBe(first);
+    expect(JSON.parse(first!)).toEqual((await callbackRow(callback.idempotencyKey))!.payload);
   });
 
   test.each([408, 429, 503])('when the order system answers %i, then a retryable error (not an ApplicationFailure) and the row stays pending', async (status) => {

@@ -3,15 +3,18 @@
  * so a repeat must not add a row or undo what the first write (or another activity) stored.
  */
 import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import { createPersistenceActivities } from '../../src/activities/persistence';
 import type { Db } from '../../src/db/pool';
 import { findInstance, saveInstanceAppInfo } from '../../src/db/repositories/instances';
 import { upsertProduct } from '../../src/db/repositories/merchants';
 import { findOrder, insertPaidOrderLine } from '../../src/db/repositories/orders';
+import { listSubscriptionOrders } from '../../src/db/repositories/subscription-orders';
 import { workflowIdByInstance, workflowIdsByOrderLine } from '../../src/db/repositories/subscriptions';
+import { ErrorType } from '../../src/shared/errors';
 import { subscriptionKey, subscriptionWorkflowId } from '../../src/shared/ids';
 import type { CallAttemptRecord, PaidOrder } from '../../src/shared/types';
-import { activityEnv, encryptor, registerMerchant, testDb, uniqueId } from './fixtures';
+import { activityEnv, encryptor, registerMerchant, rejection, testDb, uniqueId } from './fixtures';
 
 let db: Db;
 let merchantId: string;
@@ -120,6 +123,69 @@ describe('saveInstance', () => {
       usageInfo: null,
       queriedAt: expect.any(String),
     });
+  });
+});
+
+describe('instance ids chosen by merchants that collide', () => {
+  /** Subscription A's instance row, active, with app info; B's order then gets the same instance id. */
+  async function ownedInstance() {
+    const [orderA, orderB] = [uniqueId('CS'), uniqueId('CS')];
+    const instanceId = uniqueId('inst');
+    const owner = { instanceId, workflowId: `subscription:${orderA}:${orderA}-000001`, merchantId, orderId: orderA, orderLineId: `${orderA}-000001`, productId: 'P-owner' };
+    const appInfoEnc = encryptor.encrypt(JSON.stringify({ frontEndUrl: 'https://app.example.com/a', password: 'owner-admin-password' }));
+    await saveInstanceAppInfo(db, { ...owner, appInfoEnc });
+    const { run } = activityEnv();
+    await run(activities.saveInstance, { ...owner, status: 'active', skuCode: 'sku-a', expireTime: '2027-03-01T00:00:00.000Z' });
+    const stored = await findInstance(db, instanceId);
+    const intruder = { instanceId, workflowId: `subscription:${orderB}:${orderB}-000001`, merchantId, orderId: orderB, orderLineId: `${orderB}-000001`, productId: 'P-intruder' };
+    return { owner, intruder, stored };
+  }
+
+  test('when another subscription saves an instance id that one subscription owns, then the row is unchanged and the activity fails with a non-retryable InstanceIdTaken', async () => {
+    const { intruder, stored } = await ownedInstance();
+    const { run, logs } = activityEnv();
+
+    const error = await rejection(run(activities.saveInstance, { ...intruder, status: 'frozen', skuCode: 'sku-b' }));
+
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: ErrorType.InstanceIdTaken, nonRetryable: true });
+    expect(await findInstance(db, intruder.instanceId)).toEqual(stored);
+    expect(logs).toContainEqual({
+      level: 'WARN',
+      message: 'instance id belongs to another subscription; nothing saved',
+      meta: expect.objectContaining({ instanceId: intruder.instanceId, workflowId: intruder.workflowId, merchantId }),
+    });
+  });
+
+  test('when another subscription stores app info under an instance id that one subscription owns, then nothing is saved and false says so', async () => {
+    const { owner, intruder, stored } = await ownedInstance();
+    const appInfoEnc = encryptor.encrypt(JSON.stringify({ frontEndUrl: 'https://app.example.com/b', password: 'intruder-password' }));
+
+    expect(await saveInstanceAppInfo(db, { ...intruder, appInfoEnc, usageInfo: { sms: 1 } })).toBe(false);
+    expect(await findInstance(db, intruder.instanceId)).toEqual(stored);
+    // The owner itself still writes.
+    expect(await saveInstanceAppInfo(db, { ...owner, usageInfo: { sms: 2 } })).toBe(true);
+    expect(await findInstance(db, owner.instanceId)).toMatchObject({ workflowId: owner.workflowId, appInfoEnc: stored!.appInfoEnc, usageInfo: { sms: 2 } });
+  });
+});
+
+describe('saveSubscriptionOrder', () => {
+  test('when two subscriptions of one order save an unsubscribe with the same orderId and orderLineId, then both rows are kept', async () => {
+    const orderId = uniqueId('CS');
+    const unsubscribe = { orderId: uniqueId('U'), orderLineId: 'U-1', kind: 'unsubscribe' as const, status: 'completed' as const };
+    const [first, second] = [`subscription:${orderId}:P-sms`, `subscription:${orderId}:P-mms`];
+    const { run } = activityEnv();
+
+    await run(activities.saveSubscriptionOrder, { ...unsubscribe, workflowId: first });
+    await run(activities.saveSubscriptionOrder, { ...unsubscribe, workflowId: second });
+
+    const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from subscription_orders where order_id = $1::text`, [unsubscribe.orderId]);
+    expect(rows[0]?.n).toBe(2);
+    for (const workflowId of [first, second]) {
+      expect(await listSubscriptionOrders(db, workflowId)).toEqual([
+        { orderId: unsubscribe.orderId, orderLineId: 'U-1', kind: 'unsubscribe', scene: null, status: 'completed', updatedAt: expect.any(String) },
+      ]);
+    }
   });
 });
 

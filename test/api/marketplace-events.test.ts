@@ -5,6 +5,7 @@
  */
 import request from 'supertest';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { insertPaidOrderLine } from '../../src/db/repositories/orders';
 import { signWebhook } from '../../src/security/standard-webhooks';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
@@ -12,6 +13,8 @@ import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
 let h: ApiHarness;
 const merchantId = uniqueId('M');
 const productId = uniqueId('P');
+/** A second periodic product of the same merchant. */
+const otherProductId = uniqueId('P');
 
 beforeAll(async () => {
   h = await apiHarness();
@@ -20,11 +23,16 @@ beforeAll(async () => {
     .set('authorization', `Bearer ${h.config.operatorToken}`)
     .send({ name: 'Test merchant', productionUrl: 'http://127.0.0.1:9/saasproduce', protocolVersion: 'v2', accessKey: 'test-access-key' })
     .expect(201);
-  await request(h.app)
-    .put(`/v1/merchants/${merchantId}/products/${productId}`)
-    .set('authorization', `Bearer ${h.config.operatorToken}`)
-    .send({ name: 'Monthly', chargingMode: 'PERIOD', retentionDays: 7 })
-    .expect(201);
+  for (const [id, name] of [
+    [productId, 'Monthly'],
+    [otherProductId, 'Monthly pro'],
+  ]) {
+    await request(h.app)
+      .put(`/v1/merchants/${merchantId}/products/${id}`)
+      .set('authorization', `Bearer ${h.config.operatorToken}`)
+      .send({ name, chargingMode: 'PERIOD', retentionDays: 7 })
+      .expect(201);
+  }
 });
 
 afterAll(async () => {
@@ -130,6 +138,36 @@ describe('validation', () => {
     expect(res.body.error.code).toBe('invalid_json');
   });
 
+  test('when a string in the event holds a NUL character, then 400 names its path and nothing is stored', async () => {
+    const id = uniqueId('msg_');
+    const res = await post(order({ customer: { customerId: 'customer-1', customerName: 'Ann\u0000Lee' } }), { id });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'invalid_request',
+      details: [{ field: 'data.customer.customerName', reason: 'must not contain NUL characters' }],
+    });
+    expect(await storedEvents(id)).toBe(0);
+  });
+
+  test('when a field the schema does not know holds a NUL character, then 400 names it too (the raw event is what is stored)', async () => {
+    const res = await post(order({ note: { lines: ['ok', 'bad\u0000'] } }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+    expect(res.body.error.details).toEqual([{ field: 'data.note.lines.1', reason: 'must not contain NUL characters' }]);
+  });
+
+  test('when the body has a content-encoding the API cannot decode, then 415 encoding_unsupported', async () => {
+    const body = JSON.stringify(order());
+    const res = await request(h.app)
+      .post('/v1/marketplace/events')
+      .set(signWebhook(h.config.webhook.secret, uniqueId('msg_'), body))
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'bogus')
+      .send(body);
+    expect(res.status).toBe(415);
+    expect(res.body.error).toEqual({ code: 'encoding_unsupported', message: 'unsupported content encoding "bogus"' });
+  });
+
   test('when the merchant is unknown, then 422 and nothing is stored', async () => {
     const res = await post(order({ merchantId: 'nobody' }), { id: 'msg_unknown_merchant' });
     expect(res.status).toBe(422);
@@ -204,6 +242,22 @@ describe('accepted events', () => {
     expect(await signals(first.body.workflowId, 'orderPaid')).toHaveLength(2);
   });
 
+  test('when a periodic order line that exists arrives with another productId, then 409 order_line_conflict names data.productId, stores nothing and signals nothing', async () => {
+    const event = order();
+    const first = await post(event);
+    expect(first.status).toBe(202);
+    const id = uniqueId('msg_');
+
+    const res = await post({ ...event, data: { ...event.data, productId: otherProductId } }, { id });
+
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'order_line_conflict', details: [{ field: 'data.productId', reason: expect.stringContaining(productId) }] });
+    expect(await storedEvents(id)).toBe(0);
+    const lines = await h.db.query('select product_id from order_lines where order_id = $1', [event.data.orderId]);
+    expect(lines.rows).toEqual([{ product_id: productId }]);
+    expect(await signals(first.body.workflowId, 'orderPaid')).toHaveLength(1);
+  });
+
   test('when the subscription already ended, then a late order.paid is answered as a duplicate and starts nothing', async () => {
     const event = order();
     const first = await post(event);
@@ -248,6 +302,37 @@ describe('later events', () => {
     expect(res.body).toEqual({ eventId: id, workflowId: paid.body.workflowId, status: 'accepted' });
     const renewed = await signals(paid.body.workflowId, 'lifecycleEvent');
     expect(renewed).toHaveLength(1);
+  });
+
+  test('when an order line holds two rows of one subscription (stored before lines were checked), then an event naming the line reaches it', async () => {
+    const event = order();
+    const paid = await post(event);
+    expect(paid.status).toBe(202);
+    const { orderId, orderLineId } = event.data as { orderId: string; orderLineId: string };
+    await insertPaidOrderLine(
+      h.db,
+      {
+        orderId,
+        orderLineId,
+        orderType: 'NEW',
+        merchantId,
+        productId: otherProductId,
+        skuCode: 'pro',
+        chargingMode: 'PERIOD',
+        trialFlag: false,
+        customer: { customerId: 'demo-customer' },
+        amount: '99.00',
+        currency: 'CNY',
+        retentionDays: 7,
+      },
+      paid.body.workflowId,
+      new Date(),
+    );
+
+    const res = await post({ type: 'instance.violation', data: { subscription: { orderId, orderLineId } } });
+
+    expect(res.status).toBe(202);
+    expect(res.body.workflowId).toBe(paid.body.workflowId);
   });
 
   test('when pay-per-use items share an order line, then an event naming only the line is 422 and one naming the product reaches that item', async () => {

@@ -83,6 +83,33 @@ describe('merchants and products', () => {
     expect(ok.status).toBe(201);
   });
 
+  test('when productionUrl is not a URL at all, then 400 names productionUrl', async () => {
+    for (const harness of [h, production]) {
+      const res = await request(harness.app).put(`/v1/merchants/${uniqueId('M')}`).set(operator(harness)).send(merchantBody('not a url'));
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'productionUrl' })]);
+    }
+  });
+
+  test('when a merchant field holds a NUL character, then 400 names it and nothing is stored', async () => {
+    const id = uniqueId('M');
+    const res = await request(h.app).put(`/v1/merchants/${id}`).set(operator(h)).send({ ...merchantBody('https://a.example.com/p'), name: 'Acme\u0000' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_request', details: [{ field: 'name', reason: 'must not contain NUL characters' }] });
+    expect(await findMerchant(h.db, id)).toBeUndefined();
+  });
+
+  test('when the body declares a charset the API cannot read, then 415 charset_unsupported', async () => {
+    const res = await request(h.app)
+      .put(`/v1/merchants/${uniqueId('M')}`)
+      .set(operator(h))
+      .set('content-type', 'application/json; charset=klingon')
+      .send(JSON.stringify(merchantBody('https://a.example.com/p')));
+    expect(res.status).toBe(415);
+    expect(res.body.error).toEqual({ code: 'charset_unsupported', message: 'unsupported charset "KLINGON"' });
+  });
+
   test('when the body has an unknown field or the wrong protocol version, then 400 names it', async () => {
     const extra = await request(h.app).put(`/v1/merchants/${uniqueId('M')}`).set(operator(h)).send({ ...merchantBody('https://a.example.com/p'), colour: 'blue' });
     expect(extra.status).toBe(400);
@@ -121,8 +148,10 @@ describe('orders', () => {
     await request(h.app).put(`/v1/merchants/${merchantId}/products/${productId}`).set(operator(h)).send({ name: 'P', chargingMode: 'PERIOD', retentionDays: 15 }).expect(201);
   });
 
-  async function paidOrder(): Promise<{ orderId: string; workflowId: string }> {
-    const event = sampleOrderPaid({ merchantId, productId, orderId: uniqueId('CS') });
+  /** A paid order line; another line of the same order when `line` names one. */
+  async function paidOrder(line?: { orderId: string; orderLineId: string }): Promise<{ orderId: string; workflowId: string }> {
+    const sample = sampleOrderPaid({ merchantId, productId, orderId: line?.orderId ?? uniqueId('CS') });
+    const event = { ...sample, data: { ...sample.data, ...line } };
     const body = JSON.stringify(event);
     const res = await request(h.app).post('/v1/marketplace/events').set(signWebhook(h.config.webhook.secret, uniqueId('msg_'), body)).set('content-type', 'application/json').send(body);
     expect(res.status).toBe(202);
@@ -163,6 +192,51 @@ describe('orders', () => {
     expect(res.body.error.details[0].field).toBe('reason');
     const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
     expect((history.events ?? []).some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'restart')).toBe(false);
+  });
+
+  test('when a restart reason holds a NUL character, then 400 names reason', async () => {
+    const { orderId } = await paidOrder();
+    const res = await request(h.app).post(`/v1/orders/${orderId}/restart`).set(operator(h)).send({ reason: 'fixed\u0000' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_request', details: [{ field: 'reason', reason: 'must not contain NUL characters' }] });
+  });
+
+  /** POSTs a restart through an API whose restart of the workflows `unreachable` picks fails as it does with Temporal down. */
+  async function restartWithUnreachable(orderId: string, unreachable: (workflowId: string) => boolean) {
+    const harness = await apiHarness({}, {
+      gateway: (real) => ({
+        ...real,
+        restart: (id, restartRequest) => (unreachable(id) ? Promise.reject(new Error('14 UNAVAILABLE: No connection established')) : real.restart(id, restartRequest)),
+      }),
+    });
+    try {
+      return await request(harness.app).post(`/v1/orders/${orderId}/restart`).set(operator(harness)).send({ reason: 'merchant is back' });
+    } finally {
+      await harness.close();
+    }
+  }
+
+  test('when the workflow engine cannot be reached for one line, then 503 temporarily_unavailable and the restarts that went through are recorded', async () => {
+    const { orderId, workflowId } = await paidOrder();
+    const secondLine = await paidOrder({ orderId, orderLineId: `${orderId}-000002` });
+
+    const res = await restartWithUnreachable(orderId, (id) => id === secondLine.workflowId);
+
+    expect(res.status).toBe(503);
+    expect(res.body.error).toEqual({ code: 'temporarily_unavailable', message: 'could not reach the workflow engine; restarted 1 of 2 order lines; retry the restart' });
+    const { rows } = await h.db.query('select actor, action, reason, details from operator_actions where target_id = $1', [orderId]);
+    expect(rows).toEqual([{ actor: 'alice@example.com', action: 'restart', reason: 'merchant is back', details: { workflowIds: [workflowId] } }]);
+  });
+
+  test('when the workflow engine cannot be reached at all, then 503 temporarily_unavailable and nothing is recorded', async () => {
+    const { orderId } = await paidOrder();
+
+    const res = await restartWithUnreachable(orderId, () => true);
+
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('temporarily_unavailable');
+    const { rows } = await h.db.query('select count(*)::int as n from operator_actions where target_id = $1', [orderId]);
+    expect(rows[0]).toEqual({ n: 0 });
   });
 
   test('when the subscription is no longer running, then restart answers 409 and records nothing', async () => {

@@ -10,7 +10,7 @@ import { createDb, type Db } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
 import { encryptorFromConfig } from '../../src/security/keys';
 import type { Encryptor } from '../../src/security/encryption';
-import { createSubscriptionGateway } from '../../src/temporal/subscriptions';
+import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
 
 export interface ApiHarness {
   app: Express;
@@ -21,7 +21,12 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function apiHarness(env: NodeJS.ProcessEnv = {}): Promise<ApiHarness> {
+export interface ApiHarnessOptions {
+  /** Wraps the real gateway, e.g. to make one call fail as it would with Temporal unreachable. */
+  gateway?: (real: SubscriptionGateway) => SubscriptionGateway;
+}
+
+export async function apiHarness(env: NodeJS.ProcessEnv = {}, options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const databaseUrl = process.env.TEST_DATABASE_URL;
   const temporalAddress = process.env.TEST_TEMPORAL_ADDRESS;
   if (!databaseUrl || !temporalAddress) throw new Error('run through jest: the global setup provides the database and Temporal');
@@ -35,9 +40,10 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}): Promise<ApiHarnes
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
   const encryptor = encryptorFromConfig(config);
+  const gateway = createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy, lifecycle: config.lifecycle });
   const app = createApp({
     db,
-    gateway: createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy, lifecycle: config.lifecycle }),
+    gateway: options.gateway ? options.gateway(gateway) : gateway,
     encryptor,
     logger: createLogger('silent'),
     config,

@@ -159,6 +159,26 @@ describe('validation of individual keys', () => {
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['OPERATOR_TOKEN', 'ORDER_SYSTEM_SECRET', 'WEBHOOK_SECRET']);
   });
 
+  test.each([
+    ['non-base64 characters, which decode to zero bytes', 'whsec_!!!!!!!!!!!!!!!!'],
+    ['base64 of only 16 bytes', `whsec_${Buffer.alloc(16, 1).toString('base64')}`],
+    ['base64 with a stray character in it', `whsec_${Buffer.alloc(32, 1).toString('base64').slice(0, 20)}*${Buffer.alloc(32, 1).toString('base64').slice(20)}`],
+    ['unpadded base64', `whsec_${Buffer.alloc(32, 1).toString('base64').replace(/=+$/, '')}`],
+  ])('when a whsec_ secret holds %s, then WEBHOOK_SECRET and ORDER_SYSTEM_SECRET are reported by key without their value', (_case, secret) => {
+    const problems = problemsOf({ WEBHOOK_SECRET: secret, ORDER_SYSTEM_SECRET: secret });
+    expect(problems).toEqual([
+      'WEBHOOK_SECRET: after the whsec_ prefix, must be base64 of at least 24 bytes',
+      'ORDER_SYSTEM_SECRET: after the whsec_ prefix, must be base64 of at least 24 bytes',
+    ]);
+    expect(problems.join('\n')).not.toContain(secret.slice('whsec_'.length));
+  });
+
+  test('when a whsec_ secret is base64 of 24 bytes or more, or a plain secret of 16 characters or more, then it is accepted', () => {
+    const whsec24 = `whsec_${Buffer.alloc(24, 2).toString('base64')}`;
+    expect(loadConfig({ WEBHOOK_SECRET: whsec24, ORDER_SYSTEM_SECRET: whsec24 }).webhook.secret).toBe(whsec24);
+    expect(loadConfig({ WEBHOOK_SECRET: 'plain-text-secret-0123' }).webhook.secret).toBe('plain-text-secret-0123');
+  });
+
   test('URLs must be URLs', () => {
     const problems = problemsOf({ DATABASE_URL: 'not a url', ORDER_SYSTEM_URL: 'nope' });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'ORDER_SYSTEM_URL']);

@@ -1,10 +1,11 @@
 /**
  * POST /v1/marketplace/events: the order system's signed webhooks.
  *
- * raw body → Standard Webhooks signature (401) → JSON and zod (400) → the catalogue or the
- * subscription it names is known (422) → inbound_events row keyed by webhook-id (with the
- * order line, for order.paid) in one transaction → the subscription's workflow → the
- * stored answer: 202 for events, 200 with the verdict for a change check.
+ * raw body → Standard Webhooks signature (401) → JSON, no NUL characters, zod (400) → the
+ * catalogue or the subscription it names is known (422), and a paid order line keeps its
+ * product (409) → inbound_events row keyed by webhook-id (with the order line, for
+ * order.paid) in one transaction → the subscription's workflow → the stored answer: 202 for
+ * events, 200 with the verdict for a change check.
  *
  * Nothing is written before the request is known to be good. A repeat of a webhook-id that
  * was answered gets the same answer and no second effect; a repeat of one whose delivery
@@ -16,13 +17,14 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { Db } from '../../db/pool';
 import { completeInboundEvent, insertInboundEvent } from '../../db/repositories/inbound-events';
 import { findMerchant, findProduct } from '../../db/repositories/merchants';
-import { insertPaidOrderLine } from '../../db/repositories/orders';
+import { insertPaidOrderLine, productsOnOrderLine } from '../../db/repositories/orders';
 import { workflowIdByInstance, workflowIdsByOrderLine } from '../../db/repositories/subscriptions';
 import { verifyWebhook } from '../../security/standard-webhooks';
-import { subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
+import { isPayPerUse, subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
 import type { LifecycleEvent, PaidOrder } from '../../shared/types';
 import type { SubscriptionGateway } from '../../temporal/subscriptions';
-import { AppError, invalidInput } from '../errors';
+import { AppError, workflowEngineUnavailable } from '../errors';
+import { parseRequestBody } from '../request-body';
 import { marketplaceEventSchema, type MarketplaceEvent, type OrderPaidData } from '../schemas';
 
 export interface MarketplaceEventDeps {
@@ -44,14 +46,13 @@ export function createMarketplaceEventRouter({ db, gateway, webhook }: Marketpla
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const eventId = verifiedEventId(req.get.bind(req), body, webhook);
     const json = parseJson(body);
-    const parsed = marketplaceEventSchema.safeParse(json);
-    if (!parsed.success) throw invalidInput(parsed.error);
-    const event = parsed.data;
+    const event = parseRequestBody(marketplaceEventSchema, json);
 
     let order: PaidOrder | undefined;
     let workflowId: string;
     if (event.type === 'order.paid') {
       order = await toPaidOrder(db, event.data);
+      await refuseOtherProductOnLine(db, order);
       workflowId = subscriptionWorkflowId(subscriptionKey(order));
     } else {
       workflowId = await subscriptionOf(db, event.data);
@@ -125,7 +126,7 @@ async function deliver(
       return { status: 409, body: { error: { code: 'not_checkable', message } } };
     }
     // Nothing is answered yet: the order system's retry of the same webhook-id completes it.
-    throw new AppError(503, 'temporarily_unavailable', 'could not reach the workflow engine; retry the delivery', undefined, error);
+    throw workflowEngineUnavailable('retry the delivery', error);
   }
 }
 
@@ -165,6 +166,21 @@ async function subscriptionOf(db: Db, data: { instanceId?: string; subscription?
     ]);
   }
   return workflowId;
+}
+
+/**
+ * 409 when the order line was already paid for another product, unless both are pay-per-use
+ * billing items, the one case where items share a line (each its own subscription). Any
+ * other order's subscription is keyed by its line alone, so a second product would be
+ * delivered to the first one's workflow as if it were the same order.
+ */
+async function refuseOtherProductOnLine(db: Db, order: PaidOrder): Promise<void> {
+  const existing = await productsOnOrderLine(db, order);
+  const clash = existing.find((line) => line.productId !== order.productId && !(isPayPerUse(order.chargingMode) && isPayPerUse(line.chargingMode)));
+  if (!clash) return;
+  throw new AppError(409, 'order_line_conflict', `order line ${order.orderId}/${order.orderLineId} was already paid for product ${clash.productId}`, [
+    { field: 'data.productId', reason: `the order line was already paid for product ${clash.productId}` },
+  ]);
 }
 
 /** Checks the order against our catalogue (422 when it names what we do not know). */

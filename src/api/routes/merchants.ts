@@ -7,6 +7,7 @@ import type { Db } from '../../db/pool';
 import { findMerchant, upsertMerchant, upsertProduct } from '../../db/repositories/merchants';
 import type { Encryptor } from '../../security/encryption';
 import { AppError, invalidInput } from '../errors';
+import { parseRequestBody } from '../request-body';
 import { merchantBodySchema, pathIdSchema, productBodySchema } from '../schemas';
 
 export interface MerchantRouterDeps {
@@ -28,9 +29,7 @@ export function createMerchantRouter({ db, encryptor, mode }: MerchantRouterDeps
 
   router.put('/v1/merchants/:merchantId', async (req, res) => {
     const merchantId = parsePathId(req.params.merchantId, 'merchantId');
-    const parsed = merchantBody.safeParse(req.body);
-    if (!parsed.success) throw invalidInput(parsed.error);
-    const { accessKey, ...rest } = parsed.data;
+    const { accessKey, ...rest } = parseRequestBody(merchantBody, req.body);
     const { created } = await upsertMerchant(db, { merchantId, ...rest, accessKeyEnc: encryptor.encrypt(accessKey) });
     res.status(created ? 201 : 200).json({ merchantId, ...rest, accessKeyConfigured: true });
   });
@@ -38,12 +37,11 @@ export function createMerchantRouter({ db, encryptor, mode }: MerchantRouterDeps
   router.put('/v1/merchants/:merchantId/products/:productId', async (req, res) => {
     const merchantId = parsePathId(req.params.merchantId, 'merchantId');
     const productId = parsePathId(req.params.productId, 'productId');
-    const parsed = productBodySchema.safeParse(req.body);
-    if (!parsed.success) throw invalidInput(parsed.error);
+    const product = parseRequestBody(productBodySchema, req.body);
     if (!(await findMerchant(db, merchantId))) throw new AppError(404, 'merchant_not_found', `merchant ${merchantId} is not registered`);
-    const result = await upsertProduct(db, { productId, merchantId, ...parsed.data });
+    const result = await upsertProduct(db, { productId, merchantId, ...product });
     if (result === 'conflict') throw new AppError(409, 'product_owned_elsewhere', `product ${productId} belongs to another merchant`);
-    res.status(result.created ? 201 : 200).json({ productId, merchantId, ...parsed.data });
+    res.status(result.created ? 201 : 200).json({ productId, merchantId, ...product });
   });
 
   return router;

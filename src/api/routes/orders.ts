@@ -10,7 +10,8 @@ import { insertOperatorAction } from '../../db/repositories/operator-actions';
 import { findOrder, type OrderLineView } from '../../db/repositories/orders';
 import type { SubscriptionSnapshot } from '../../shared/types';
 import type { SubscriptionGateway } from '../../temporal/subscriptions';
-import { AppError, invalidInput } from '../errors';
+import { AppError, workflowEngineUnavailable } from '../errors';
+import { parseRequestBody } from '../request-body';
 import { restartBodySchema } from '../schemas';
 import { parsePathId } from './merchants';
 
@@ -64,9 +65,7 @@ export function createOrderRouter({ db, gateway }: OrderRouterDeps): Router {
 
   router.post('/v1/orders/:orderId/restart', express.json({ limit: '16kb' }), async (req, res) => {
     const orderId = parsePathId(req.params.orderId, 'orderId');
-    const parsed = restartBodySchema.safeParse(req.body ?? {});
-    if (!parsed.success) throw invalidInput(parsed.error);
-    const { reason, orderLineId } = parsed.data;
+    const { reason, orderLineId } = parseRequestBody(restartBodySchema, req.body ?? {});
     const order = await findOrder(db, orderId);
     if (!order) throw new AppError(404, 'order_not_found', `order ${orderId} is unknown`);
     const lines = orderLineId ? order.lines.filter((l) => l.orderLineId === orderLineId) : order.lines;
@@ -74,25 +73,30 @@ export function createOrderRouter({ db, gateway }: OrderRouterDeps): Router {
 
     const operator = String(res.locals.operator);
     const restarted: string[] = [];
+    let unreachable: { cause: unknown } | undefined;
     for (const line of lines) {
       try {
         await gateway.restart(line.workflowId, { requestedBy: operator, reason });
         restarted.push(line.workflowId);
       } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        if (error instanceof WorkflowNotFoundError) continue;
+        // Temporal did not answer: the other lines would wait for the same timeout.
+        unreachable = { cause: error };
+        break;
       }
     }
-    if (restarted.length === 0) {
+    // Restarts that were signalled happened, whatever comes next: they go on record.
+    const actionId =
+      restarted.length > 0
+        ? await insertOperatorAction(db, { actor: operator, action: 'restart', targetType: 'order', targetId: orderId, reason, details: { workflowIds: restarted } })
+        : undefined;
+    if (unreachable) {
+      // Restarting a line twice only makes it try once more, so the whole request may be repeated.
+      throw workflowEngineUnavailable(`restarted ${restarted.length} of ${lines.length} order lines; retry the restart`, unreachable.cause);
+    }
+    if (actionId === undefined) {
       throw new AppError(409, 'not_restartable', `order ${orderId} has no running subscription to restart (status ${orderStatus(lines)})`);
     }
-    const actionId = await insertOperatorAction(db, {
-      actor: operator,
-      action: 'restart',
-      targetType: 'order',
-      targetId: orderId,
-      reason,
-      details: { workflowIds: restarted },
-    });
     res.status(202).json({ orderId, restarted, actionId });
   });
 

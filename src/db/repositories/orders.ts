@@ -33,6 +33,19 @@ export async function insertPaidOrderLine(q: Queryable, order: PaidOrder, workfl
   );
 }
 
+/** The products already bought on an order line, with how each is charged. */
+export async function productsOnOrderLine(
+  q: Queryable,
+  line: { orderId: string; orderLineId: string },
+): Promise<Array<{ productId: string; chargingMode: string }>> {
+  const { rows } = await q.query<{ productId: string; chargingMode: string }>(
+    `select product_id as "productId", charging_mode as "chargingMode" from order_lines
+      where order_id = $1::text and order_line_id = $2::text order by product_id`,
+    [line.orderId, line.orderLineId],
+  );
+  return rows;
+}
+
 /** Moves an order line (for pay-per-use: one billing item of it) to a new status. */
 export async function updateOrderLineStatus(q: Queryable, u: OrderLineStatusUpdate): Promise<void> {
   await q.query(

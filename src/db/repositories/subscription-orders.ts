@@ -1,12 +1,12 @@
 import type { SubscriptionOrderRecord } from '../../shared/types';
 import type { Queryable } from '../pool';
 
-/** Renewal, upgrade and unsubscribe orders of a subscription, one row per order line. */
+/** Renewal, upgrade and unsubscribe orders of a subscription, one row per order line and subscription. */
 export async function upsertSubscriptionOrder(q: Queryable, o: SubscriptionOrderRecord): Promise<void> {
   await q.query(
     `insert into subscription_orders (order_id, order_line_id, workflow_id, kind, scene, status, detail)
      values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb)
-     on conflict (order_id, order_line_id) do update
+     on conflict (order_id, order_line_id, workflow_id) do update
        set status = excluded.status, detail = subscription_orders.detail || excluded.detail, updated_at = now()`,
     [o.orderId, o.orderLineId, o.workflowId, o.kind, o.scene ?? null, o.status, JSON.stringify(o.detail ?? {})],
   );

@@ -1,3 +1,5 @@
+-- Keys that tell the subscriptions of one order apart.
+--
 -- Pay-per-use orders create one instance per billing item (productId), and the spec does not
 -- say whether the items of one order have order lines of their own (§2.1). Read both ways:
 -- an order line is keyed on its product as well, so items sharing a line get a row each.
@@ -13,3 +15,9 @@ update instances i
   from order_lines l
  where l.order_id = i.order_id and l.order_line_id = i.order_line_id and i.workflow_id is null;
 create index instances_workflow_idx on instances (workflow_id);
+
+-- The renewal, upgrade and unsubscribe orders a subscription applied. One unsubscribe order
+-- can end several subscriptions of one order (the pay-per-use items above), and each records
+-- it: keyed on the order line alone, the last one would overwrite the others.
+alter table subscription_orders drop constraint subscription_orders_pkey;
+alter table subscription_orders add primary key (order_id, order_line_id, workflow_id);
