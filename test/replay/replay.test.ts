@@ -47,10 +47,9 @@ test('a workflow that changed the order of its steps fails replay', async () => 
   // The change: record the order line before the instance when an instance comes up.
   const file = path.join(ALTERED, 'src/workflows/scenarios/create-instance.ts');
   const original = readFileSync(file, 'utf8');
-  const swapped = original.replace(
-    "  await state.saveInstance('active');\n  await state.updateOrderLine({ status: 'active', instanceId });",
-    "  await state.updateOrderLine({ status: 'active', instanceId });\n  await state.saveInstance('active');",
-  );
+  const markLine = "  await state.updateOrderLine({ status: 'active', instanceId });\n";
+  const claim = '  state.instanceId = instanceId;\n  try {\n';
+  const swapped = original.replace(markLine, '').replace(claim, `  state.instanceId = instanceId;\n${markLine}  try {\n`);
   expect(swapped).not.toBe(original);
   writeFileSync(file, swapped);
 

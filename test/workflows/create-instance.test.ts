@@ -5,7 +5,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { Client } from '@temporalio/client';
+import { ApplicationFailure, Client } from '@temporalio/client';
+import { ErrorType } from '../../src/shared/errors';
 import { PRODUCTION_POLICY } from '../../src/shared/policy';
 import { recordHistory } from '../helpers/histories';
 import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
@@ -212,6 +213,28 @@ test('when the merchant answers 000004 but never finishes within the window, the
   expect(activities.callReleaseInstance.mock.invocationCallOrder[0]).toBeGreaterThan(activities.notifyOrderSystem.mock.invocationCallOrder[0]!);
   expect(activities.saveInstance).not.toHaveBeenCalled();
   await recordHistory(client, workflowId, 'create-unfinished-released');
+});
+
+test('when the merchant returns an instance id another subscription owns, then it counts as a failed attempt and a later create provisions', async () => {
+  const { activities, gateway, run, pay } = harness();
+  activities.callNewInstance
+    .mockResolvedValueOnce(outcome('success', 'newInstance', { instanceId: 'someone-elses' }))
+    .mockResolvedValueOnce(outcome('success', 'newInstance', { instanceId: 'fresh-1' }));
+  activities.saveInstance.mockRejectedValueOnce(ApplicationFailure.create({ type: ErrorType.InstanceIdTaken, message: 'instance someone-elses belongs to another subscription', nonRetryable: true }));
+  const order = paidOrder();
+
+  const snapshot = await run(async () => {
+    const workflowId = await pay(order);
+    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).status === 'active', FIVE_MINUTES_MS);
+    return gateway.status(workflowId);
+  });
+
+  expect(snapshot).toMatchObject({ status: 'active', instanceId: 'fresh-1' });
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(2);
+  expect(activities.notifyMerchant).toHaveBeenCalledTimes(1);
+  expect(activities.notifyMerchant.mock.calls[0]![0].body).toContain('instance id someone-elses already belongs to another subscription');
+  expect(activities.callReleaseInstance).not.toHaveBeenCalled();
+  expect(activities.notifyOrderSystem.mock.calls.map(([c]) => c.data.instanceId)).toEqual(['fresh-1']);
 });
 
 test('when an operator restarts during a backoff, then the next attempt starts at once', async () => {

@@ -10,7 +10,8 @@
  * - when the window ends without success the order line fails and the order system is
  *   asked, exactly once, to unsubscribe and refund it.
  */
-import { log, uuid4 } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, uuid4 } from '@temporalio/workflow';
+import { ErrorType } from '../../shared/errors';
 import { backoffDelayMs } from '../../shared/policy';
 import { stepKey } from '../../shared/ids';
 import type { MerchantCallOutcome, OrderPaidEvent, PaidOrder } from '../../shared/types';
@@ -61,22 +62,26 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
       businessId,
     );
 
+    let failure = created;
     if (created.kind === 'success' && created.instanceId) {
       // Provisioned synchronously; one query fetches the app info (it may also reach the
       // customer by e-mail or SMS, so its absence does not hold up the order).
       await pollOnce(state, order, created.instanceId);
-      await activate(state, order, created.instanceId);
-      return true;
-    }
-
-    if (created.kind === 'processing' && created.instanceId) {
+      if (await activate(state, order, created.instanceId)) return true;
+      failure = instanceIdTakenOutcome(created);
+      await failed(failure);
+    } else if (created.kind === 'processing' && created.instanceId) {
       unfinishedInstanceId = created.instanceId;
       const polled = await pollUntilReady(state, order, created.instanceId, deadlineMs, failed);
       if (polled === 'ready') {
-        await activate(state, order, created.instanceId);
-        return true;
+        if (await activate(state, order, created.instanceId)) return true;
+        // Another subscription's instance: never ours to release.
+        unfinishedInstanceId = undefined;
+        failure = instanceIdTakenOutcome(created);
+        await failed(failure);
+      } else if (polled === 'window-ended') {
+        break;
       }
-      if (polled === 'window-ended') break;
     } else {
       await failed(created);
     }
@@ -84,7 +89,7 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
     const remainingMs = deadlineMs - Date.now();
     if (remainingMs <= 0) break;
     const delay = Math.min(backoffDelayMs(policy, Math.max(failures, 1)), remainingMs);
-    state.setStep('backing-off', `newInstance failed: ${describe(created)}; next attempt in ${Math.round(delay / 1000)} s`);
+    state.setStep('backing-off', `newInstance failed: ${describe(failure)}; next attempt in ${Math.round(delay / 1000)} s`);
     await state.waitOrRestart(delay);
   }
 
@@ -132,10 +137,20 @@ async function pollOnce(state: SubscriptionState, order: PaidOrder, instanceId: 
   );
 }
 
-async function activate(state: SubscriptionState, order: PaidOrder, instanceId: string): Promise<void> {
-  const { bookkeeping } = state.activities;
+/**
+ * Makes the instance this subscription's and tells everyone. False when the merchant gave
+ * us an instance id that another subscription already owns (a merchant defect): nothing is
+ * stored, and the create goes on as after a failed attempt.
+ */
+async function activate(state: SubscriptionState, order: PaidOrder, instanceId: string): Promise<boolean> {
   state.instanceId = instanceId;
-  await state.saveInstance('active');
+  try {
+    await state.saveInstance('active');
+  } catch (error) {
+    if (!isInstanceIdTaken(error)) throw error;
+    state.instanceId = undefined;
+    return false;
+  }
   await state.updateOrderLine({ status: 'active', instanceId });
   state.setStatus('active');
   state.setStep('active');
@@ -145,6 +160,15 @@ async function activate(state: SubscriptionState, order: PaidOrder, instanceId: 
     type: 'instance.provisioned',
     data: { orderId: order.orderId, orderLineId: order.orderLineId, instanceId },
   });
+  return true;
+}
+
+function isInstanceIdTaken(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === ErrorType.InstanceIdTaken;
+}
+
+function instanceIdTakenOutcome(created: MerchantCallOutcome): MerchantCallOutcome {
+  return { ...created, kind: 'failure', error: `instance id ${created.instanceId} already belongs to another subscription` };
 }
 
 async function failAndRefund(state: SubscriptionState, order: PaidOrder, reason: string): Promise<void> {
