@@ -1,8 +1,8 @@
 /**
  * The failure window every merchant call runs in (spec §4, design "Failure windows"):
  * attempts on the scenario's backoff schedule until one succeeds or the window ends (see
- * `WindowCall.startedAtMs` for when it opens); every attempt recorded; the merchant notified on the first
- * failure; a restart signal cuts the current backoff short.
+ * `WindowCall.startedAtMs` for when it opens); every attempt recorded; the merchant
+ * notified on the first failure; a restart signal cuts the current backoff short.
  */
 import { patched } from '@temporalio/workflow';
 import { stepKey } from '../shared/ids';
