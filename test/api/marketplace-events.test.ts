@@ -9,6 +9,8 @@ import { insertPaidOrderLine } from '../../src/db/repositories/orders';
 import { signWebhook } from '../../src/security/standard-webhooks';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
+import { refuseOtherProductOnLine } from '../../src/api/order-lines';
+import type { PaidOrder } from '../../src/shared/types';
 
 let h: ApiHarness;
 const merchantId = uniqueId('M');
@@ -240,6 +242,30 @@ describe('accepted events', () => {
     expect(second.body.workflowId).toBe(first.body.workflowId);
     // The workflow ignores the second by its order; it is delivered so nothing is lost.
     expect(await signals(first.body.workflowId, 'orderPaid')).toHaveLength(2);
+  });
+
+  test('when a transaction holds a new periodic order line, then another product for that line waits for it and is refused with 409', async () => {
+    const data = order().data as Record<string, unknown>;
+    const paid = (product: string): PaidOrder => ({ ...(data as unknown as PaidOrder), productId: product, retentionDays: 7 });
+    const first = paid(productId);
+    let commitFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
+    const firstDone = h.db.withTransaction(async (tx) => {
+      await refuseOtherProductOnLine(tx, first);
+      await insertPaidOrderLine(tx, first, `subscription:${first.orderId}:${first.orderLineId}`, new Date());
+      await firstMayCommit;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    let secondSettled = false;
+    const secondDone = h.db.withTransaction((tx) => refuseOtherProductOnLine(tx, paid(otherProductId))).finally(() => (secondSettled = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Without the lock the second check would already have passed, seeing no line yet.
+    expect(secondSettled).toBe(false);
+
+    commitFirst();
+    await firstDone;
+    await expect(secondDone).rejects.toMatchObject({ httpStatus: 409, code: 'order_line_conflict' });
   });
 
   test('when a periodic order line that exists arrives with another productId, then 409 order_line_conflict names data.productId, stores nothing and signals nothing', async () => {

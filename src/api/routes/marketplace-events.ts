@@ -17,13 +17,14 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { Db } from '../../db/pool';
 import { completeInboundEvent, insertInboundEvent } from '../../db/repositories/inbound-events';
 import { findMerchant, findProduct } from '../../db/repositories/merchants';
-import { insertPaidOrderLine, productsOnOrderLine } from '../../db/repositories/orders';
+import { insertPaidOrderLine } from '../../db/repositories/orders';
 import { workflowIdByInstance, workflowIdsByOrderLine } from '../../db/repositories/subscriptions';
 import { verifyWebhook } from '../../security/standard-webhooks';
-import { isPayPerUse, subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
+import { subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
 import type { LifecycleEvent, PaidOrder } from '../../shared/types';
 import type { SubscriptionGateway } from '../../temporal/subscriptions';
 import { AppError, workflowEngineUnavailable } from '../errors';
+import { refuseOtherProductOnLine } from '../order-lines';
 import { parseRequestBody } from '../request-body';
 import { marketplaceEventSchema, type MarketplaceEvent, type OrderPaidData } from '../schemas';
 
@@ -52,13 +53,13 @@ export function createMarketplaceEventRouter({ db, gateway, webhook }: Marketpla
     let workflowId: string;
     if (event.type === 'order.paid') {
       order = await toPaidOrder(db, event.data);
-      await refuseOtherProductOnLine(db, order);
       workflowId = subscriptionWorkflowId(subscriptionKey(order));
     } else {
       workflowId = await subscriptionOf(db, event.data);
     }
     const payloadSha256 = sha256(body);
     const recorded = await db.withTransaction(async (tx) => {
+      if (order) await refuseOtherProductOnLine(tx, order);
       const result = await insertInboundEvent(tx, { eventId, eventType: event.type, payload: json, payloadSha256, workflowId });
       if (result.inserted && order) await insertPaidOrderLine(tx, order, workflowId, result.row.receivedAt);
       return result;
@@ -166,21 +167,6 @@ async function subscriptionOf(db: Db, data: { instanceId?: string; subscription?
     ]);
   }
   return workflowId;
-}
-
-/**
- * 409 when the order line was already paid for another product, unless both are pay-per-use
- * billing items, the one case where items share a line (each its own subscription). Any
- * other order's subscription is keyed by its line alone, so a second product would be
- * delivered to the first one's workflow as if it were the same order.
- */
-async function refuseOtherProductOnLine(db: Db, order: PaidOrder): Promise<void> {
-  const existing = await productsOnOrderLine(db, order);
-  const clash = existing.find((line) => line.productId !== order.productId && !(isPayPerUse(order.chargingMode) && isPayPerUse(line.chargingMode)));
-  if (!clash) return;
-  throw new AppError(409, 'order_line_conflict', `order line ${order.orderId}/${order.orderLineId} was already paid for product ${clash.productId}`, [
-    { field: 'data.productId', reason: `the order line was already paid for product ${clash.productId}` },
-  ]);
 }
 
 /** Checks the order against our catalogue (422 when it names what we do not know). */
