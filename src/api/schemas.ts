@@ -17,6 +17,8 @@ const amount = z
   .transform((v) => String(v))
   .refine((v) => /^\d{1,16}(\.\d{1,4})?$/.test(v), 'must be a non-negative decimal with at most 4 decimal places');
 
+const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY');
+
 export const chargingModeSchema = z.enum(['PERIOD', 'ONE_TIME', 'ON_DEMAND', 'ON_DEMAND_PKG']);
 
 export const orderPaidDataSchema = z
@@ -39,7 +41,7 @@ export const orderPaidDataSchema = z
       email: z.email().optional(),
     }),
     amount,
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY'),
+    currency,
     testFlag: z.enum(['0', '1']).optional(),
     // The customer's level can shorten or lengthen the freeze after expiry (spec §2.4);
     // without it the product's retention applies.
@@ -82,7 +84,7 @@ export const orderRenewedDataSchema = z
   .superRefine(requireTarget);
 
 export const orderUpgradedDataSchema = z
-  .object({ ...subscriptionTarget, orderId: id64, orderLineId: id64, skuCode: id64, amount, currency: z.string().regex(/^[A-Z]{3}$/) })
+  .object({ ...subscriptionTarget, orderId: id64, orderLineId: id64, skuCode: id64, amount, currency })
   .superRefine(requireTarget);
 
 export const orderUnsubscribedDataSchema = z.object({ ...subscriptionTarget, orderId: id64, orderLineId: id64.optional() }).superRefine(requireTarget);

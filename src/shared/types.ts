@@ -52,7 +52,10 @@ export type RenewalScene = 'RENEWAL' | 'TRIAL_TO_FORMAL' | 'UNSUBSCRIBE_RENEWAL_
 
 interface EventBase {
   eventId: string;
-  /** When our API accepted the event; the scenario's failure window starts here. */
+  /**
+   * When our API accepted the event. The scenario's failure window opens here, or later if
+   * the event waited behind another scenario (see WindowCall.startedAtMs).
+   */
   acceptedAtMs: number;
 }
 

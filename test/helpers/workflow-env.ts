@@ -105,8 +105,14 @@ export function quietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 }
 
-const eventTimeMs = (event: temporal.api.history.v1.IHistoryEvent): number =>
+/** When an event happened, in server-time epoch ms. */
+export const eventTimeMs = (event: temporal.api.history.v1.IHistoryEvent): number =>
   Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+
+/** The events of a workflow's current run, or of the run given. */
+export async function historyEvents(client: Client, workflowId: string, runId?: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  return (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+}
 
 const EventType = temporal.api.enums.v1.EventType;
 const CLOSED = new Set([

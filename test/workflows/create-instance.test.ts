@@ -25,6 +25,8 @@ import {
   eventually,
   subscriptionHarness,
   endTimeSkippingTest,
+  eventTimeMs,
+  historyEvents,
   timeSkippingEnv,
   type SubscriptionHarness,
   type FakeActivities,
@@ -56,14 +58,6 @@ afterAll(async () => {
 });
 
 const harness = (): SubscriptionHarness => subscriptionHarness({ env, client, workflowBundle, started });
-
-async function historyEvents(workflowId: string) {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return history.events ?? [];
-}
-
-const eventMs = (event: temporal.api.history.v1.IHistoryEvent): number =>
-  Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
 
 test('when the merchant provisions at once, then the instance is active and the order system is told once', async () => {
   const { activities, gateway, run, pay } = harness();
@@ -165,13 +159,13 @@ test('when the merchant fails for the whole 3-hour window, then the order fails 
   expect(activities.callNewInstance.mock.calls.length).toBeGreaterThanOrEqual(20);
   expect(activities.callNewInstance.mock.calls.length).toBeLessThanOrEqual(26);
 
-  const events = await historyEvents(workflowId);
-  const startedMs = eventMs(events[0]!);
+  const events = await historyEvents(client, workflowId);
+  const startedMs = eventTimeMs(events[0]!);
   const attemptTimes = events
     .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'callNewInstance')
-    .map(eventMs);
+    .map(eventTimeMs);
   expect(Math.max(...attemptTimes) - startedMs).toBeLessThan(THREE_HOURS_MS);
-  expect(eventMs(events[events.length - 1]!) - startedMs).toBeGreaterThanOrEqual(THREE_HOURS_MS);
+  expect(eventTimeMs(events[events.length - 1]!) - startedMs).toBeGreaterThanOrEqual(THREE_HOURS_MS);
   // Merchant told on the first failure and when the order was refunded; nothing more.
   expect(activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey.split(':').pop())).toEqual(['first-failure', 'failed']);
 });
@@ -256,7 +250,7 @@ test('when an operator restarts during a backoff, then the next attempt starts a
   });
 
   await recordHistory(client, workflowId, 'create-restart');
-  const events = await historyEvents(workflowId);
+  const events = await historyEvents(client, workflowId);
   const timerStarted = events.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
   expect(Number(timerStarted?.timerStartedEventAttributes?.startToFireTimeout?.seconds)).toBe(10);
   const signalIndex = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'restart');

@@ -13,6 +13,7 @@ import { temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
 import { startTimeSkippingServer, type RunningTemporal } from '../../src/dev/temporal-servers';
 import { recordHistory } from '../helpers/histories';
+import { until } from '../helpers/until';
 import type {
   LifecycleSettings,
   OrderRenewedEvent,
@@ -33,6 +34,8 @@ import {
   subscriptionHarness,
   TEST_LIFECYCLE,
   endTimeSkippingTest,
+  eventTimeMs,
+  historyEvents,
   waitUntilParked,
   type FakeActivities,
   type SubscriptionHarness,
@@ -147,27 +150,11 @@ async function violationEvent(kind: ViolationEvent['kind']): Promise<ViolationEv
 
 // ---- history ---------------------------------------------------------------------------------
 
-async function historyEvents(workflowId: string, runId?: string): Promise<HistoryEvent[]> {
-  return (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
-}
-
-const eventMs = (event: HistoryEvent): number =>
-  Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
-
 /** Server times at which an activity of this type was scheduled. */
 function scheduledAt(events: HistoryEvent[], activityType: string): number[] {
   return events
     .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
-    .map(eventMs);
-}
-
-/** Waits (real time) until a condition on the fakes holds. */
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition on the fake activities not reached');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+    .map(eventTimeMs);
 }
 
 const callbackTypes = (activities: FakeActivities): string[] => activities.notifyOrderSystem.mock.calls.map(([c]) => c.type);
@@ -191,7 +178,7 @@ test('when a year of monthly renewals arrives one by one, then each is applied a
       // Wait on the fakes and the history, not the status query: on the Java test server a
       // query that races a continue-as-new can lose the old run's close event and leave the
       // server's clock locked for every later test. Parked, the workflow is safe to query.
-      await until(() => callbackTypes(activities).filter((t) => t === 'instance.renewed').length === i + 1);
+      await until(async () => callbackTypes(activities).filter((t) => t === 'instance.renewed').length, (renewed) => renewed === i + 1);
       await waitUntilParked(env, workflowId);
       applied.push((await gateway.status(workflowId)).expireTime ?? 'none');
     }
@@ -210,14 +197,14 @@ test('when a year of monthly renewals arrives one by one, then each is applied a
   const runLengths: number[] = [];
   let runId: string | undefined = firstRunId;
   while (runId) {
-    const events = await historyEvents(workflowId, runId);
+    const events = await historyEvents(client, workflowId, runId);
     runLengths.push(events.length);
     const last = events[events.length - 1];
     runId = last?.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
       ? last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined
       : undefined;
   }
-  const firstRun = await historyEvents(workflowId, firstRunId);
+  const firstRun = await historyEvents(client, workflowId, firstRunId);
   expect(firstRun[firstRun.length - 1]?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
   expect(runLengths.length).toBe(snapshot.runs);
   for (const length of runLengths) expect(length).toBeLessThan(300);
@@ -274,7 +261,7 @@ test('when the merchant fails refreshInstance for the whole 1-hour window, then 
   expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.renewed']);
 
   // The attempt after the restart opened a new window: it came after the first one ended.
-  const events = await historyEvents(workflowId);
+  const events = await historyEvents(client, workflowId);
   const refreshTimes = scheduledAt(events, 'callRefreshInstance');
   expect(refreshTimes).toHaveLength(activities.callRefreshInstance.mock.calls.length);
   expect(refreshTimes[refreshTimes.length - 1]! - renewal.acceptedAtMs).toBeGreaterThanOrEqual(HOUR_MS);
@@ -394,7 +381,7 @@ test('when an order expires unrenewed, then it is frozen at expiry and released 
   expect(activities.updateOrderLine).toHaveBeenLastCalledWith(expect.objectContaining({ orderId: order.orderId, status: 'released' }));
   expect(activities.saveInstance).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'released' }));
 
-  const events = await historyEvents(workflowId);
+  const events = await historyEvents(client, workflowId);
   expect(events[events.length - 1]?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   const [freezeAt] = scheduledAt(events, 'callUpdateInstanceStatus');
   const [releaseAt] = scheduledAt(events, 'callReleaseInstance');
@@ -507,7 +494,7 @@ test('when a violation is lifted during expiry retention, then the instance stay
   expect(statuses(activities)).toEqual(['FREEZE']);
   expect(result.status).toBe('released');
   expect(activities.callReleaseInstance).toHaveBeenCalledTimes(1);
-  const events = await historyEvents(workflowId);
+  const events = await historyEvents(client, workflowId);
   expect(scheduledAt(events, 'callReleaseInstance')[0]! - Date.parse(order.expireTime!)).toBeGreaterThanOrEqual(15 * DAY_MS);
 });
 
@@ -598,7 +585,7 @@ test('when the merchant fails an upgrade for the whole 3-hour window, then the u
   expect(activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey.split(':').pop())).toEqual(['first-failure', 'failed']);
   expect(activities.callUpgradeInstance.mock.calls.length).toBeGreaterThanOrEqual(20);
 
-  const events = await historyEvents(workflowId);
+  const events = await historyEvents(client, workflowId);
   const attempts = scheduledAt(events, 'callUpgradeInstance');
   expect(attempts).toHaveLength(activities.callUpgradeInstance.mock.calls.length);
   // Attempts went on until the end of the window, and none started after it.
@@ -698,7 +685,7 @@ test('when a trial is converted after both reminders, then it is refreshed as TR
   expect(new Set([...customerKeys, ...merchantKeys]).size).toBe(4);
   expect(activities.notifyCustomer).toHaveBeenCalledWith(expect.objectContaining({ customerId: order.customer.customerId }));
   // 72 h and 24 h before the end of the trial, on the server's clock.
-  const events = await historyEvents(workflowId);
+  const events = await historyEvents(client, workflowId);
   const reminders = scheduledAt(events, 'notifyCustomer');
   expect(reminders.map((at) => Math.round((trialEndMs - at) / HOUR_MS))).toEqual([72, 24]);
 
@@ -730,7 +717,7 @@ test('when a trial ends unconverted, then the instance is released at once, with
   expect(activities.callReleaseInstance.mock.calls[0]![0].orderId).toBeUndefined();
   expect(activities.callUpdateInstanceStatus).not.toHaveBeenCalled();
   expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.released']);
-  const events = await historyEvents(workflowId);
+  const events = await historyEvents(client, workflowId);
   const [releaseAt] = scheduledAt(events, 'callReleaseInstance');
   expect(releaseAt).toBeGreaterThanOrEqual(Date.parse(order.expireTime!));
   expect(releaseAt! - Date.parse(order.expireTime!)).toBeLessThan(MINUTE_MS);

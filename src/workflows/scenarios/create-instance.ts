@@ -15,7 +15,7 @@ import { ErrorType } from '../../shared/errors';
 import { backoffDelayMs } from '../../shared/policy';
 import { stepKey } from '../../shared/ids';
 import type { MerchantCallOutcome, OrderPaidEvent, PaidOrder } from '../../shared/types';
-import { retryWithinWindow } from '../retry-window';
+import { describeOutcome, retryWithinWindow } from '../retry-window';
 import type { SubscriptionState } from '../subscription-state';
 
 type PollResult = 'ready' | 'failed' | 'window-ended';
@@ -89,7 +89,7 @@ export async function createInstance(state: SubscriptionState, event: OrderPaidE
     const remainingMs = deadlineMs - Date.now();
     if (remainingMs <= 0) break;
     const delay = Math.min(backoffDelayMs(policy, Math.max(failures, 1)), remainingMs);
-    state.setStep('backing-off', `newInstance failed: ${describe(failure)}; next attempt in ${Math.round(delay / 1000)} s`);
+    state.setStep('backing-off', `newInstance failed: ${describeOutcome(failure)}; next attempt in ${Math.round(delay / 1000)} s`);
     await state.waitOrRestart(delay);
   }
 
@@ -212,7 +212,7 @@ async function releaseUnfinished(state: SubscriptionState, order: PaidOrder, ins
     idempotencyKey: stepKey(state.workflowId, 'create:unfinished-instance-not-released'),
     merchantId: order.merchantId,
     subject: `Release instance ${instanceId} of refunded order ${order.orderId}`,
-    body: `Order ${order.orderId} was refunded, but releaseInstance for ${instanceId} failed: ${describe(released.outcome)}. Please release it yourself.`,
+    body: `Order ${order.orderId} was refunded, but releaseInstance for ${instanceId} failed: ${describeOutcome(released.outcome)}. Please release it yourself.`,
   });
 }
 
@@ -222,12 +222,8 @@ async function notifyFirstFailure(state: SubscriptionState, order: PaidOrder, ou
     merchantId: order.merchantId,
     subject: `Provisioning of order ${order.orderId} is failing`,
     body:
-      `The ${outcome.activity} call for order ${order.orderId} (line ${order.orderLineId}) failed: ${describe(outcome)}. ` +
+      `The ${outcome.activity} call for order ${order.orderId} (line ${order.orderLineId}) failed: ${describeOutcome(outcome)}. ` +
       `We keep retrying for up to ${Math.round(state.policy.create.windowMs / 60_000)} minutes after payment; ` +
       'after that the order is refunded automatically.',
   });
-}
-
-function describe(outcome: MerchantCallOutcome): string {
-  return [outcome.resultCode, outcome.error].filter(Boolean).join(' ') || 'no answer';
 }
