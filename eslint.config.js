@@ -33,7 +33,7 @@ module.exports = tseslint.config(
             })),
           ],
           patterns: [
-            { group: ['**/db/**', '**/api/**', '**/dev/**', '**/merchant-sim/**', '**/security/**', '**/config'], message: 'not allowed in the workflow sandbox' },
+            { group: ['**/db/**', '**/api/**', '**/dev/**', '**/merchant-sim/**', '**/platform/**', '**/clients/**', '**/cli/**'], message: 'not allowed in the workflow sandbox' },
             { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'import activities as types only (proxyActivities)' },
           ],
         },

@@ -4,11 +4,11 @@
  * a merchant (spec §1.1). Prints figures and ratios; asserts nothing.
  */
 import { performance } from 'node:perf_hooks';
-import { createHttpMerchantClient } from '../src/activities/merchant-client';
+import { createHttpMerchantClient } from '../src/clients/merchant';
 import { startMerchantSim } from '../src/merchant-sim';
 import { computeV2Signature, NonceCache, signV2Request, verifyV2Request } from '../src/protocol/signing';
-import { createEncryptor, parseDataKey } from '../src/security/encryption';
-import { signWebhook, verifyWebhook } from '../src/security/standard-webhooks';
+import { createEncryptor, parseDataKey } from '../src/platform/security/encryption';
+import { signWebhook, verifyWebhook } from '../src/platform/security/standard-webhooks';
 
 const body = JSON.stringify({
   activity: 'newInstance',

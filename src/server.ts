@@ -6,13 +6,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
-import { loadConfig, type Config } from './config';
+import { loadConfig, type Config } from './platform/config';
 import { migrate } from './db/migrate';
 import { createDb } from './db/pool';
-import { createLogger, type Logger } from './logger';
-import { encryptorFromConfig } from './security/keys';
-import { connectClient, temporalHealthCheck } from './temporal/connection';
-import { createSubscriptionGateway } from './temporal/subscriptions';
+import { createLogger, type Logger } from './platform/logger';
+import { encryptorFromConfig } from './platform/security/keys';
+import { connectClient, temporalHealthCheck } from './platform/temporal/connection';
+import { createSubscriptionGateway } from './api/subscription/gateway';
 
 export interface RunningApi {
   url: string;

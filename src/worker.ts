@@ -5,15 +5,15 @@
  */
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { createSmtpMailer } from './activities/mailer';
-import { createHttpMerchantClient } from './activities/merchant-client';
-import { loadConfig, type Config } from './config';
+import { createSmtpMailer } from './clients/mailer';
+import { createHttpMerchantClient } from './clients/merchant';
+import { loadConfig, type Config } from './platform/config';
 import { migrate } from './db/migrate';
 import { createDb } from './db/pool';
-import { createLogger, type Logger } from './logger';
-import { encryptorFromConfig } from './security/keys';
-import { connectClient, connectWorker, installRuntimeLogger } from './temporal/connection';
-import { ensureSearchAttributes } from './temporal/search-attributes';
+import { createLogger, type Logger } from './platform/logger';
+import { encryptorFromConfig } from './platform/security/keys';
+import { connectClient, connectWorker, installRuntimeLogger } from './platform/temporal/connection';
+import { ensureSearchAttributes } from './platform/temporal/search-attributes';
 
 export interface RunningWorker {
   worker: Worker;

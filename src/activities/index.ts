@@ -1,12 +1,12 @@
 /** All activities, built once in the worker from their dependencies. */
 import type { Queryable } from '../db/pool';
-import type { Encryptor } from '../security/encryption';
-import type { MerchantClient } from './merchant-client';
-import { createMerchantActivities } from './merchant';
-import { createMerchantDirectory } from './merchant-directory';
-import { createNotificationActivities, type Mailer } from './notifications';
-import { createOrderSystemActivities } from './order-system';
-import { createPersistenceActivities } from './persistence';
+import type { Encryptor } from '../platform/security/encryption';
+import type { MerchantClient } from '../clients/merchant';
+import { createMerchantActivities } from './subscription/merchant-operations';
+import { createMerchantDirectory } from '../clients/merchant-directory';
+import { createNotificationActivities, type Mailer } from './notices/notifications';
+import { createOrderSystemActivities } from './notices/order-system';
+import { createPersistenceActivities } from './subscription/records';
 
 export interface ActivityDeps {
   db: Queryable;

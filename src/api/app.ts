@@ -2,15 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Db } from '../db/pool';
-import type { Logger } from '../logger';
-import type { Encryptor } from '../security/encryption';
-import type { SubscriptionGateway } from '../temporal/subscriptions';
+import type { Logger } from '../platform/logger';
+import type { Encryptor } from '../platform/security/encryption';
+import type { SubscriptionGateway } from './subscription/gateway';
 import { requireOperator } from './auth';
 import { AppError, errorHandler } from './errors';
-import { createMarketplaceEventRouter } from './routes/marketplace-events';
-import { createMerchantRouter } from './routes/merchants';
-import { createInstanceRouter } from './routes/instances';
-import { createOrderRouter } from './routes/orders';
+import { createMarketplaceEventRouter } from './ingress/router';
+import { createMerchantRouter } from './catalog/merchants';
+import { createInstanceRouter } from './subscription/instances';
+import { createOrderRouter } from './subscription/orders';
 
 export interface AppDeps {
   db: Db;

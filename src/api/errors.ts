@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import type { Logger } from '../logger';
+import type { Logger } from '../platform/logger';
 
 export interface FieldProblem {
   field: string;

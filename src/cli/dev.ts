@@ -9,13 +9,13 @@
  *   merchant and product registered. Ctrl-C stops everything cleanly.
  */
 import path from 'node:path';
-import { DEVELOPMENT_SECRETS } from '../config';
+import { DEVELOPMENT_SECRETS } from '../platform/config';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres';
 import { freePort, isListening } from '../dev/ports';
 import { startDevStack } from '../dev/stack';
 import { startDevServer, waitForTemporal } from '../dev/temporal-servers';
-import { createLogger } from '../logger';
-import { installRuntimeLogger } from '../temporal/connection';
+import { createLogger } from '../platform/logger';
+import { installRuntimeLogger } from '../platform/temporal/connection';
 
 const DATA_DIR = path.resolve(process.env.DEV_DATA_DIR ?? '.data');
 

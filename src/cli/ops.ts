@@ -9,7 +9,7 @@
  *   API_URL (default http://127.0.0.1:3000), OPERATOR_TOKEN (default: the development token),
  *   OPERATOR (who you are, recorded with restarts; default $USER)
  */
-import { DEVELOPMENT_SECRETS } from '../config';
+import { DEVELOPMENT_SECRETS } from '../platform/config';
 
 const apiUrl = process.env.API_URL ?? 'http://127.0.0.1:3000';
 const headers = {

@@ -5,7 +5,7 @@
  *   API_URL (default http://127.0.0.1:3000), WEBHOOK_SECRET (default: the development secret),
  *   DEMO_MERCHANT_ID (default demo-merchant), DEMO_PRODUCT_ID (default demo-product)
  */
-import { DEVELOPMENT_SECRETS } from '../config';
+import { DEVELOPMENT_SECRETS } from '../platform/config';
 import { sampleOrderPaid, sendMarketplaceEvent } from '../dev/marketplace-client';
 
 async function main(): Promise<void> {

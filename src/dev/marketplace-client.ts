@@ -4,7 +4,7 @@
  * format the API checks.
  */
 import { randomUUID } from 'node:crypto';
-import { signWebhook } from '../security/standard-webhooks';
+import { signWebhook } from '../platform/security/standard-webhooks';
 
 export interface SentWebhook {
   status: number;

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyWebhook } from '../security/standard-webhooks';
+import { verifyWebhook } from '../platform/security/standard-webhooks';
 
 export interface ReceivedCallback {
   webhookId: string;

@@ -4,8 +4,8 @@
  * registered through the API. `npm start` runs it on top of the servers it starts; the
  * end-to-end tests run the very same assembly on theirs.
  */
-import { loadConfig, type Config } from '../config';
-import type { Logger } from '../logger';
+import { loadConfig, type Config } from '../platform/config';
+import type { Logger } from '../platform/logger';
 import { startMerchantSim, type MerchantSim } from '../merchant-sim';
 import { startApi, type RunningApi } from '../server';
 import { startWorker, type RunningWorker } from '../worker';

@@ -1,8 +1,2 @@
-export {
-  subscriptionWorkflow,
-  orderPaidSignal,
-  lifecycleEventSignal,
-  restartSignal,
-  statusQuery,
-  changeCheckUpdate,
-} from './subscription';
+/** Every capability's workflows: the worker's workflowsPath, and nothing else (sandbox code only). */
+export { subscriptionWorkflow } from './subscription/workflow';

@@ -7,11 +7,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config } from '../../src/platform/config';
 import { createDb, type Db } from '../../src/db/pool';
-import { upsertMerchant } from '../../src/db/repositories/merchants';
-import type { Encryptor } from '../../src/security/encryption';
-import { encryptorFromConfig } from '../../src/security/keys';
+import { upsertMerchant } from '../../src/db/repositories/catalog/merchants';
+import type { Encryptor } from '../../src/platform/security/encryption';
+import { encryptorFromConfig } from '../../src/platform/security/keys';
 
 /** Development defaults: the development data key and order-system secret. */
 export const config: Readonly<Config> = loadConfig({});

@@ -7,15 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
-import { createMerchantActivities } from '../../src/activities/merchant';
-import { createHttpMerchantClient } from '../../src/activities/merchant-client';
-import { createMerchantDirectory } from '../../src/activities/merchant-directory';
+import { createMerchantActivities } from '../../src/activities/subscription/merchant-operations';
+import { createHttpMerchantClient } from '../../src/clients/merchant';
+import { createMerchantDirectory } from '../../src/clients/merchant-directory';
 import type { Db } from '../../src/db/pool';
-import { findInstance, upsertInstance } from '../../src/db/repositories/instances';
-import { findMerchant } from '../../src/db/repositories/merchants';
+import { findInstance, upsertInstance } from '../../src/db/repositories/subscription/instances';
+import { findMerchant } from '../../src/db/repositories/catalog/merchants';
 import { startMerchantSim, type MerchantSim } from '../../src/merchant-sim';
 import { ErrorType } from '../../src/shared/errors';
-import type { NewInstanceCall, QueryInstanceCall } from '../../src/shared/types';
+import type { NewInstanceCall, QueryInstanceCall } from '../../src/activities/subscription/merchant-operations';
 import { activityEnv, closedPortUrl, config, encryptor, registerMerchant, rejection, testDb, uniqueId } from './fixtures';
 
 const ACCESS_KEY = 'activity-test-access-key-0123456789';

@@ -7,11 +7,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
-import { createOrderSystemActivities } from '../../src/activities/order-system';
+import { createOrderSystemActivities } from '../../src/activities/notices/order-system';
 import type { Db } from '../../src/db/pool';
 import { startOrderSystemSink, type OrderSystemSink } from '../../src/dev/order-system-sink';
 import { ErrorType } from '../../src/shared/errors';
-import type { OrderSystemCallback } from '../../src/shared/types';
+import type { OrderSystemCallback } from '../../src/activities/notices/order-system';
 import { activityEnv, closedPortUrl, config, rejection, testDb, uniqueId } from './fixtures';
 
 const SECRET = config.orderSystem.secret;

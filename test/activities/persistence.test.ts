@@ -4,16 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { createPersistenceActivities } from '../../src/activities/persistence';
+import { createPersistenceActivities } from '../../src/activities/subscription/records';
 import type { Db } from '../../src/db/pool';
-import { findInstance, saveInstanceAppInfo } from '../../src/db/repositories/instances';
-import { upsertProduct } from '../../src/db/repositories/merchants';
-import { findOrder, insertPaidOrderLine } from '../../src/db/repositories/orders';
-import { listSubscriptionOrders } from '../../src/db/repositories/subscription-orders';
-import { workflowIdByInstance, workflowIdsByOrderLine } from '../../src/db/repositories/subscriptions';
+import { findInstance, saveInstanceAppInfo } from '../../src/db/repositories/subscription/instances';
+import { upsertProduct } from '../../src/db/repositories/catalog/merchants';
+import { findOrder, insertPaidOrderLine } from '../../src/db/repositories/subscription/orders';
+import { listSubscriptionOrders } from '../../src/db/repositories/subscription/subscription-orders';
+import { workflowIdByInstance, workflowIdsByOrderLine } from '../../src/db/repositories/subscription/subscriptions';
 import { ErrorType } from '../../src/shared/errors';
 import { subscriptionKey, subscriptionWorkflowId } from '../../src/shared/ids';
-import type { CallAttemptRecord, PaidOrder } from '../../src/shared/types';
+import type { CallAttemptRecord } from '../../src/db/repositories/subscription/call-attempts';
+import type { PaidOrder } from '../../src/workflows/subscription/messages';
 import { activityEnv, encryptor, registerMerchant, rejection, testDb, uniqueId } from './fixtures';
 
 let db: Db;

@@ -4,8 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { createSmtpMailer } from '../../src/activities/mailer';
-import { createNotificationActivities } from '../../src/activities/notifications';
+import { createSmtpMailer } from '../../src/clients/mailer';
+import { createNotificationActivities } from '../../src/activities/notices/notifications';
 import type { Db } from '../../src/db/pool';
 import { activityEnv, registerMerchant, testDb, uniqueId } from './fixtures';
 

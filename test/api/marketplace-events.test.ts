@@ -5,12 +5,12 @@
  */
 import request from 'supertest';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { insertPaidOrderLine } from '../../src/db/repositories/orders';
-import { signWebhook } from '../../src/security/standard-webhooks';
+import { insertPaidOrderLine } from '../../src/db/repositories/subscription/orders';
+import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
-import { refuseOtherProductOnLine } from '../../src/api/order-lines';
-import type { PaidOrder } from '../../src/shared/types';
+import { refuseOtherProductOnLine } from '../../src/api/subscription/order-lines';
+import type { PaidOrder } from '../../src/workflows/subscription/messages';
 
 let h: ApiHarness;
 const merchantId = uniqueId('M');

@@ -2,9 +2,9 @@
  * Operator routes over HTTP: merchants and products, the order view, manual restart.
  */
 import request from 'supertest';
-import { findMerchant } from '../../src/db/repositories/merchants';
+import { findMerchant } from '../../src/db/repositories/catalog/merchants';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
-import { signWebhook } from '../../src/security/standard-webhooks';
+import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
 
 let h: ApiHarness;

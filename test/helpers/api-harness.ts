@@ -5,12 +5,12 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import { createApp } from '../../src/api/app';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config } from '../../src/platform/config';
 import { createDb, type Db } from '../../src/db/pool';
-import { createLogger } from '../../src/logger';
-import { encryptorFromConfig } from '../../src/security/keys';
-import type { Encryptor } from '../../src/security/encryption';
-import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
+import { createLogger } from '../../src/platform/logger';
+import { encryptorFromConfig } from '../../src/platform/security/keys';
+import type { Encryptor } from '../../src/platform/security/encryption';
+import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
 
 export interface ApiHarness {
   app: Express;

@@ -10,10 +10,12 @@ import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { connectTimeSkippingEnvironment } from '../../src/dev/temporal-servers';
-import { PRODUCTION_POLICY } from '../../src/shared/policy';
-import type { LifecycleSettings, MerchantCallOutcome, OrderPaidEvent, PaidOrder, QueryInstanceOutcome, SubscriptionSnapshot } from '../../src/shared/types';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
-import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
+import { PRODUCTION_POLICY } from '../../src/workflows/windows/policy';
+import type { LifecycleSettings, OrderPaidEvent, PaidOrder, SubscriptionSnapshot } from '../../src/workflows/subscription/messages';
+import type { MerchantCallOutcome } from '../../src/protocol/outcome';
+import type { QueryInstanceOutcome } from '../../src/activities/subscription/merchant-operations';
+import { ensureSearchAttributes } from '../../src/platform/temporal/search-attributes';
+import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();

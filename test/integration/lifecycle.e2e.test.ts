@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { sampleOrderPaid, sendMarketplaceEvent, type SentWebhook } from '../../src/dev/marketplace-client';
 import { startDevStack, type DevStack } from '../../src/dev/stack';
 import { createDb, type Db } from '../../src/db/pool';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/platform/logger';
 import { until } from '../helpers/until';
 
 let stack: DevStack;

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { sampleOrderPaid, sendMarketplaceEvent } from '../../src/dev/marketplace-client';
 import { startDevStack, type DevStack } from '../../src/dev/stack';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/platform/logger';
 import { until } from '../helpers/until';
 import { startMerchantSim, type MerchantSim } from '../../src/merchant-sim';
 import { createDb, type Db } from '../../src/db/pool';
-import { encryptorFromConfig } from '../../src/security/keys';
+import { encryptorFromConfig } from '../../src/platform/security/keys';
 
 const FAST_POLICY = JSON.stringify({
   create: { windowMs: 8000, initialIntervalMs: 200, maximumIntervalMs: 1000, pollIntervalMs: 200 },

@@ -45,7 +45,7 @@ test('a workflow that changed the order of its steps fails replay', async () => 
   mkdirSync(ALTERED, { recursive: true });
   for (const dir of ['workflows', 'shared']) cpSync(path.join(ROOT, 'src', dir), path.join(ALTERED, 'src', dir), { recursive: true });
   // The change: record the order line before the instance when an instance comes up.
-  const file = path.join(ALTERED, 'src/workflows/scenarios/create-instance.ts');
+  const file = path.join(ALTERED, 'src/workflows/subscription/steps/create-instance.ts');
   const original = readFileSync(file, 'utf8');
   const markLine = "  await state.updateOrderLine({ status: 'active', instanceId });\n";
   const claim = '  state.instanceId = instanceId;\n  try {\n';

@@ -1,8 +1,8 @@
 /**
  * Configuration from an explicit environment object (process.env is never touched).
  */
-import { ConfigError, DEVELOPMENT_SECRETS, loadConfig } from '../../src/config';
-import { PRODUCTION_POLICY } from '../../src/shared/policy';
+import { ConfigError, DEVELOPMENT_SECRETS, loadConfig } from '../../src/platform/config';
+import { PRODUCTION_POLICY } from '../../src/workflows/windows/policy';
 
 /** A complete, valid production environment. */
 const PRODUCTION_ENV = {

@@ -1,7 +1,7 @@
 /**
  * The failure-window table (spec §4) and its backoff arithmetic.
  */
-import { backoffDelayMs, mergePolicy, PRODUCTION_POLICY, SCENARIOS, type RetryWindowPolicy } from '../../src/shared/policy';
+import { backoffDelayMs, mergePolicy, PRODUCTION_POLICY, SCENARIOS, type RetryWindowPolicy } from '../../src/workflows/windows/policy';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;

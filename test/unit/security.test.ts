@@ -3,9 +3,9 @@
  * signatures.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { createEncryptor, parseDataKey, type DataKey } from '../../src/security/encryption';
-import { encryptorFromConfig } from '../../src/security/keys';
-import { computeWebhookSignature, signWebhook, verifyWebhook } from '../../src/security/standard-webhooks';
+import { createEncryptor, parseDataKey, type DataKey } from '../../src/platform/security/encryption';
+import { encryptorFromConfig } from '../../src/platform/security/keys';
+import { computeWebhookSignature, signWebhook, verifyWebhook } from '../../src/platform/security/standard-webhooks';
 
 const OLD_KEY_B64 = Buffer.alloc(32, 1).toString('base64');
 const NEW_KEY_B64 = Buffer.alloc(32, 2).toString('base64');

@@ -7,10 +7,10 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { ApplicationFailure, Client } from '@temporalio/client';
 import { ErrorType } from '../../src/shared/errors';
-import { PRODUCTION_POLICY } from '../../src/shared/policy';
+import { PRODUCTION_POLICY } from '../../src/workflows/windows/policy';
 import { recordHistory } from '../helpers/histories';
-import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/temporal/subscriptions';
-import type { PaidOrder, SubscriptionSnapshot } from '../../src/shared/types';
+import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
+import type { PaidOrder, SubscriptionSnapshot } from '../../src/workflows/subscription/messages';
 import {
   advanceTimers,
   bundle,

@@ -14,15 +14,7 @@ import { Client } from '@temporalio/client';
 import { startTimeSkippingServer, type RunningTemporal } from '../../src/dev/temporal-servers';
 import { recordHistory } from '../helpers/histories';
 import { until } from '../helpers/until';
-import type {
-  LifecycleSettings,
-  OrderRenewedEvent,
-  OrderUnsubscribedEvent,
-  OrderUpgradedEvent,
-  PaidOrder,
-  SubscriptionSnapshot,
-  ViolationEvent,
-} from '../../src/shared/types';
+import type { LifecycleSettings, OrderRenewedEvent, OrderUnsubscribedEvent, OrderUpgradedEvent, PaidOrder, SubscriptionSnapshot, ViolationEvent } from '../../src/workflows/subscription/messages';
 import {
   advanceBy,
   advanceTimers,

@@ -1,0 +1,185 @@
+/**
+ * Configuration, parsed once from the environment with zod. Fails fast with every bad key
+ * listed; never logged (it holds secrets).
+ *
+ * APP_MODE=development (the default of `npm start` and tests) fills secrets with fixed,
+ * printed development values and allows http merchant URLs on loopback. APP_MODE=production
+ * requires every secret to be given and merchant URLs to be https domain names.
+ */
+import { z } from 'zod';
+import { whsecSecretProblem } from './security/standard-webhooks';
+import { DEFAULT_TASK_QUEUE } from '../shared/task-queues';
+import { mergePolicy, PRODUCTION_POLICY, SCENARIOS, type PolicyTable } from '../workflows/windows/policy';
+import type { LifecycleSettings } from '../workflows/subscription/messages';
+
+/** Fixed development secrets: public by design, refused in production mode. */
+export const DEVELOPMENT_SECRETS = {
+  webhookSecret: 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LW5vdC1mb3ItcHJvZHVjdGlvbg==',
+  operatorToken: 'dev-operator-token',
+  dataEncryptionKey: 'ZGV2LWRhdGEta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=',
+  orderSystemSecret: 'whsec_ZGV2LW9yZGVyLXN5c3RlbS1zZWNyZXQtbm90LWZvci1wcm9k',
+} as const;
+
+const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** A Standard Webhooks secret: plain text, or `whsec_` and base64 that really decodes to a key. */
+const webhookSecret = z
+  .string()
+  .min(16)
+  .superRefine((secret, ctx) => {
+    const problem = whsecSecretProblem(secret);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const policyOverrideSchema = z
+  .object(
+    Object.fromEntries(
+      SCENARIOS.map((scenario) => [
+        scenario,
+        z
+          .object({
+            windowMs: z.number().int().positive(),
+            initialIntervalMs: z.number().int().positive(),
+            backoffCoefficient: z.number().min(1),
+            maximumIntervalMs: z.number().int().positive(),
+            pollIntervalMs: z.number().int().positive(),
+            onWindowExhausted: z.enum(['unsubscribe-and-refund', 'wait-for-restart']),
+          })
+          .partial()
+          .optional(),
+      ]),
+    ),
+  )
+  .strict();
+
+const envSchema = z.object({
+  APP_MODE: z.enum(['development', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.string().url().optional(),
+  DB_POOL_MAX: z.coerce.number().int().positive().default(10),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
+  WEBHOOK_SECRET: webhookSecret.optional(),
+  WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  OPERATOR_TOKEN: z.string().min(16).optional(),
+  DATA_ENCRYPTION_KEY: z.string().optional(),
+  DATA_ENCRYPTION_OLD_KEYS: z.string().optional(),
+  ORDER_SYSTEM_URL: z.string().url().optional(),
+  ORDER_SYSTEM_SECRET: webhookSecret.optional(),
+  MERCHANT_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(5000),
+  SMTP_URL: z.string().url().optional(),
+  NOTIFY_FROM: z.string().email().default('fulfilment@localhost'),
+  RETRY_POLICY_JSON: z.string().optional(),
+  TRIAL_REMINDER_LEAD_HOURS: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated hours, e.g. 72,24')
+    .default('72,24'),
+  CHANGE_CHECK_DEADLINE_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
+  CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().min(0).default(100),
+  MIGRATE_ON_START: booleanFlag.default(true),
+});
+
+export interface Config {
+  mode: 'development' | 'production';
+  http: { host: string; port: number };
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  db: { url: string | undefined; poolMax: number; migrateOnStart: boolean };
+  temporal: { address: string; namespace: string; taskQueue: string };
+  webhook: { secret: string; toleranceSeconds: number };
+  operatorToken: string;
+  encryption: { primaryKey: string; oldKeys: string[] };
+  orderSystem: { url: string | undefined; secret: string };
+  merchant: { requestTimeoutMs: number };
+  notify: { smtpUrl: string | undefined; from: string };
+  policy: PolicyTable;
+  lifecycle: LifecycleSettings;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Keys that production mode requires, with why they cannot default. */
+const REQUIRED_IN_PRODUCTION = ['WEBHOOK_SECRET', 'OPERATOR_TOKEN', 'DATA_ENCRYPTION_KEY', 'ORDER_SYSTEM_SECRET', 'DATABASE_URL', 'ORDER_SYSTEM_URL'] as const;
+
+/** Problems that only production mode has: missing secrets, and the public development ones. */
+function productionProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = REQUIRED_IN_PRODUCTION.filter((key) => !env[key]).map((key) => `${key}: required in production mode`);
+  const published: Array<[string, string]> = [
+    ['WEBHOOK_SECRET', DEVELOPMENT_SECRETS.webhookSecret],
+    ['OPERATOR_TOKEN', DEVELOPMENT_SECRETS.operatorToken],
+    ['DATA_ENCRYPTION_KEY', DEVELOPMENT_SECRETS.dataEncryptionKey],
+    ['ORDER_SYSTEM_SECRET', DEVELOPMENT_SECRETS.orderSystemSecret],
+  ];
+  for (const [key, value] of published) {
+    if (env[key] === value) problems.push(`${key}: the published development value cannot be used in production mode`);
+  }
+  return problems;
+}
+
+/**
+ * Parses and freezes the configuration from an environment (process.env by default).
+ * Empty values count as unset (`PORT=` in an env file means "default", not port 0), and
+ * every problem is reported at once.
+ */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (env.APP_MODE === 'production') problems.push(...productionProblems(env));
+  if (!parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  const config: Config = {
+    mode: e.APP_MODE,
+    http: { host: e.HOST, port: e.PORT },
+    logLevel: e.LOG_LEVEL,
+    db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, migrateOnStart: e.MIGRATE_ON_START },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    webhook: { secret: e.WEBHOOK_SECRET ?? DEVELOPMENT_SECRETS.webhookSecret, toleranceSeconds: e.WEBHOOK_TOLERANCE_SECONDS },
+    operatorToken: e.OPERATOR_TOKEN ?? DEVELOPMENT_SECRETS.operatorToken,
+    encryption: {
+      primaryKey: e.DATA_ENCRYPTION_KEY ?? DEVELOPMENT_SECRETS.dataEncryptionKey,
+      oldKeys: e.DATA_ENCRYPTION_OLD_KEYS ? e.DATA_ENCRYPTION_OLD_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : [],
+    },
+    orderSystem: { url: e.ORDER_SYSTEM_URL, secret: e.ORDER_SYSTEM_SECRET ?? DEVELOPMENT_SECRETS.orderSystemSecret },
+    merchant: { requestTimeoutMs: e.MERCHANT_REQUEST_TIMEOUT_MS },
+    notify: { smtpUrl: e.SMTP_URL, from: e.NOTIFY_FROM },
+    policy: PRODUCTION_POLICY,
+    lifecycle: {
+      // Largest lead first: the earliest reminder is sent first.
+      trialReminderLeadsMs: e.TRIAL_REMINDER_LEAD_HOURS.split(',')
+        .map((hours) => Math.round(Number(hours) * 3_600_000))
+        .sort((a, b) => b - a),
+      changeCheckDeadlineMs: e.CHANGE_CHECK_DEADLINE_MS,
+      continueAsNewAfterEvents: e.CONTINUE_AS_NEW_AFTER_EVENTS,
+    },
+  };
+  for (const key of [config.encryption.primaryKey, ...config.encryption.oldKeys]) {
+    if (Buffer.from(key, 'base64').length !== 32) problems.push('DATA_ENCRYPTION_KEY / DATA_ENCRYPTION_OLD_KEYS: each key must be 32 bytes, base64-encoded');
+  }
+  if (e.RETRY_POLICY_JSON) {
+    try {
+      const overrides = policyOverrideSchema.safeParse(JSON.parse(e.RETRY_POLICY_JSON));
+      if (overrides.success) config.policy = mergePolicy(PRODUCTION_POLICY, overrides.data);
+      else problems.push(...overrides.error.issues.map((i) => `${['RETRY_POLICY_JSON', ...i.path.map(String)].join('.')}: ${i.message}`));
+    } catch {
+      problems.push('RETRY_POLICY_JSON: not valid JSON');
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
