@@ -11,7 +11,7 @@ import { createOrderSystemActivities } from '../../src/activities/notices/order-
 import type { Db } from '../../src/db/pool';
 import { startOrderSystemSink, type OrderSystemSink } from '../../src/dev/order-system-sink';
 import { ErrorType } from '../../src/shared/errors';
-import type { OrderSystemCallback } from '../../src/activities/notices/order-system';
+import type { OrderSystemCallback } from '../../src/activities/notices/callbacks';
 import { activityEnv, closedPortUrl, config, rejection, testDb, uniqueId } from './fixtures';
 
 const SECRET = config.orderSystem.secret;

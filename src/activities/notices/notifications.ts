@@ -74,3 +74,6 @@ export function createNotificationActivities({ db, mailer }: NotificationDeps) {
     },
   };
 }
+
+/** In-site messages and e-mail to merchants and buyers: idempotent per key, retried. */
+export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

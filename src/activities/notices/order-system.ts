@@ -6,28 +6,12 @@
  * payload stored by the first attempt (its timestamp included).
  */
 import { ApplicationFailure, cancellationSignal, log } from '@temporalio/activity';
+import type { OrderSystemCallback } from './callbacks';
 import type { Queryable } from '../../db/pool';
 import { ensureCallback, markCallback } from '../../db/repositories/notices/order-system-callbacks';
 import { signWebhook } from '../../platform/security/standard-webhooks';
 import { describeNetworkError } from '../../clients/merchant';
 import { ErrorType } from '../../shared/errors';
-
-export type OrderSystemEventType =
-  | 'instance.provisioned'
-  | 'order.unsubscribe_requested'
-  | 'instance.renewed'
-  | 'instance.upgraded'
-  | 'instance.frozen'
-  | 'instance.unfrozen'
-  | 'instance.released'
-  | 'subscription.waiting_for_restart';
-
-export interface OrderSystemCallback {
-  /** Sent as the webhook-id so the order system can discard repeats. */
-  idempotencyKey: string;
-  type: OrderSystemEventType;
-  data: Record<string, unknown>;
-}
 
 export interface OrderSystemDeps {
   db: Queryable;
@@ -74,3 +58,6 @@ export function createOrderSystemActivities({ db, orderSystem, timeoutMs = 10_00
     },
   };
 }
+
+/** Callbacks to the order system: retried while it is down; a rejection comes back to the workflow. */
+export type OrderSystemActivities = ReturnType<typeof createOrderSystemActivities>;

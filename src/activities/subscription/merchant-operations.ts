@@ -226,3 +226,6 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
     },
   };
 }
+
+/** The merchant operations of a subscription; workflows may call them only through a no-retry proxy. */
+export type MerchantOperationActivities = ReturnType<typeof createMerchantActivities>;

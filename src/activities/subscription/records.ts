@@ -30,3 +30,6 @@ export function createPersistenceActivities({ db }: { db: Queryable }) {
     },
   };
 }
+
+/** The subscription's own records: idempotent writes, retried until they land. */
+export type SubscriptionRecordActivities = ReturnType<typeof createPersistenceActivities>;

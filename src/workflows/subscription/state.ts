@@ -19,7 +19,7 @@ import { FulfillmentStatusAttribute, MerchantIdAttribute, OrderIdAttribute } fro
 import type { CarriedState, FulfillmentStatus, LifecycleEvent, LifecycleSettings, OrderPaidEvent, PaidOrder, RestartRequest, StepInfo, SubscriptionSnapshot, SubscriptionWorkflowInput } from './messages';
 import type { OrderLineStatusUpdate } from '../../activities/subscription/records';
 import type { MerchantCallOutcome } from '../../protocol/outcome';
-import type { OrderSystemCallback } from '../../activities/notices/order-system';
+import type { OrderSystemCallback } from '../../activities/notices/callbacks';
 
 /** Merchant calls: one attempt per activity, because the workflow owns retries (a fresh
  * businessId per create attempt, and a restart must be able to cut a backoff short). The

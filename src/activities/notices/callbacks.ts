@@ -1,0 +1,54 @@
+/**
+ * The fulfilment callbacks we send to the marketplace's order system: one member per
+ * callback type, each with exactly the data the order system reads. Workflows build them;
+ * the notifyOrderSystem activity signs and delivers them (Standard Webhooks).
+ */
+
+interface CallbackBase {
+  /** Sent as the webhook-id so the order system can discard repeats. */
+  idempotencyKey: string;
+}
+
+/** The merchant created the instance: the order line is fulfilled. */
+export interface InstanceProvisionedCallback extends CallbackBase {
+  type: 'instance.provisioned';
+  data: { orderId: string; orderLineId: string; instanceId: string };
+}
+
+/** A paid order could not be fulfilled (create or upgrade window ran out, or nothing left to apply it to): refund it. */
+export interface UnsubscribeRequestedCallback extends CallbackBase {
+  type: 'order.unsubscribe_requested';
+  data: { orderId: string; orderLineId: string; refund: true; amount?: string; currency?: string; reason: string };
+}
+
+export interface InstanceRenewedCallback extends CallbackBase {
+  type: 'instance.renewed';
+  data: { instanceId?: string; orderId: string; orderLineId: string; scene: string; expireTime: string };
+}
+
+export interface InstanceUpgradedCallback extends CallbackBase {
+  type: 'instance.upgraded';
+  data: { instanceId?: string; orderId: string; orderLineId: string; skuCode: string };
+}
+
+/** Frozen at expiry or for a violation; unfrozen by a renewal or the violation's lift. */
+export interface InstanceFreezeCallback extends CallbackBase {
+  type: 'instance.frozen' | 'instance.unfrozen';
+  data: { instanceId?: string; orderId: string; reason: 'expiry' | 'violation' };
+}
+
+export interface InstanceReleasedCallback extends CallbackBase {
+  type: 'instance.released';
+  /** orderId and orderLineId name the unsubscribe order when an unsubscription caused the release. */
+  data: { instanceId?: string; orderId: string; orderLineId?: string; cause: 'retention-ended' | 'trial-ended' | 'unsubscribed' };
+}
+
+export type OrderSystemCallback =
+  | InstanceProvisionedCallback
+  | UnsubscribeRequestedCallback
+  | InstanceRenewedCallback
+  | InstanceUpgradedCallback
+  | InstanceFreezeCallback
+  | InstanceReleasedCallback;
+
+export type OrderSystemEventType = OrderSystemCallback['type'];
