@@ -232,6 +232,21 @@ describe('Standard Webhooks', () => {
     expect(verifyWebhook({ secret: WHSEC, headers: bare, body: BODY, nowMs: NOW_MS })).toEqual({ ok: false, reason: 'bad-signature' });
   });
 
+  test('a valid HMAC labelled with another version than v1 → bad-signature', () => {
+    const headers = signWebhook(WHSEC, ID, BODY, NOW_MS);
+    const hmacOnly = headers['webhook-signature'].slice('v1,'.length);
+    for (const label of ['v2', 'v1a', 'V1', 'v0', '']) {
+      const relabelled = { ...headers, 'webhook-signature': `${label},${hmacOnly}` };
+      expect(verifyWebhook({ secret: WHSEC, headers: relabelled, body: BODY, nowMs: NOW_MS })).toEqual({ ok: false, reason: 'bad-signature' });
+    }
+  });
+
+  test('a bad v2 entry before a valid v1 entry → ok (other versions are skipped, not fatal)', () => {
+    const headers = signWebhook(WHSEC, ID, BODY, NOW_MS);
+    const mixed = { ...headers, 'webhook-signature': `v2,${Buffer.alloc(32, 1).toString('base64')} ${headers['webhook-signature']}` };
+    expect(verifyWebhook({ secret: WHSEC, headers: mixed, body: BODY, nowMs: NOW_MS })).toEqual({ ok: true });
+  });
+
   test('the timestamp is covered by the signature: moving it → bad-signature', () => {
     const headers = signWebhook(WHSEC, ID, BODY, NOW_MS);
     expect(verifyWebhook({ secret: WHSEC, headers: { ...headers, 'webhook-timestamp': '1700000001' }, body: BODY, nowMs: NOW_MS })).toEqual({

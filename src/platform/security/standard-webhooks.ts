@@ -6,7 +6,9 @@
  *
  * Secrets written as `whsec_<base64>` (the scheme's own format) are base64-decoded; any
  * other secret is used as its UTF-8 bytes. The header may carry several space-separated
- * signatures (during a secret rotation); one match is enough.
+ * signatures (during a secret rotation); one `v1,` entry that matches is enough. Entries of
+ * any other version are skipped, never compared: the version names the scheme that made
+ * the signature, and only v1 is ours.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -39,11 +41,27 @@ function secretBytes(secret: string): Buffer {
   return secret.startsWith(WHSEC_PREFIX) ? Buffer.from(secret.slice(WHSEC_PREFIX.length), 'base64') : Buffer.from(secret, 'utf8');
 }
 
-export function computeWebhookSignature(secret: string, id: string, timestamp: string, body: string | Buffer): string {
+/** The only signature version this scheme defines. */
+const SIGNATURE_VERSION = 'v1';
+
+function hmac(secret: string, id: string, timestamp: string, body: string | Buffer): Buffer {
   const mac = createHmac('sha256', secretBytes(secret));
   mac.update(`${id}.${timestamp}.`);
   mac.update(body);
-  return `v1,${mac.digest('base64')}`;
+  return mac.digest();
+}
+
+export function computeWebhookSignature(secret: string, id: string, timestamp: string, body: string | Buffer): string {
+  return `${SIGNATURE_VERSION},${hmac(secret, id, timestamp, body).toString('base64')}`;
+}
+
+/** The base64 signatures of the header's `v1,<signature>` entries. */
+function v1Signatures(header: string): string[] {
+  const prefix = `${SIGNATURE_VERSION},`;
+  return header
+    .split(' ')
+    .filter((entry) => entry.startsWith(prefix))
+    .map((entry) => entry.slice(prefix.length));
 }
 
 /** Headers for sending `body` now. */
@@ -68,8 +86,8 @@ export function verifyWebhook(options: {
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'bad-timestamp' };
   const nowSeconds = Math.floor((options.nowMs ?? Date.now()) / 1000);
   if (Math.abs(nowSeconds - Number(timestamp)) > (options.toleranceSeconds ?? 300)) return { ok: false, reason: 'stale-timestamp' };
-  const expected = Buffer.from(computeWebhookSignature(options.secret, id, timestamp, options.body));
-  const matches = signatures.split(' ').some((candidate) => {
+  const expected = Buffer.from(hmac(options.secret, id, timestamp, options.body).toString('base64'));
+  const matches = v1Signatures(signatures).some((candidate) => {
     const given = Buffer.from(candidate);
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
