@@ -47,9 +47,9 @@ test('a workflow that changed the order of its steps fails replay', async () => 
   // The change: record the order line before the instance when an instance comes up.
   const file = path.join(ALTERED, 'src/workflows/subscription/steps/create-instance.ts');
   const original = readFileSync(file, 'utf8');
-  const markLine = "  await state.updateOrderLine({ status: 'active', instanceId });\n";
-  const claim = '  state.instanceId = instanceId;\n  try {\n';
-  const swapped = original.replace(markLine, '').replace(claim, `  state.instanceId = instanceId;\n${markLine}  try {\n`);
+  const markLine = "  await updateOrderLine(sub, { status: 'active', instanceId });\n";
+  const claim = '  sub.state.instanceId = instanceId;\n  try {\n';
+  const swapped = original.replace(markLine, '').replace(claim, `  sub.state.instanceId = instanceId;\n${markLine}  try {\n`);
   expect(swapped).not.toBe(original);
   writeFileSync(file, swapped);
 

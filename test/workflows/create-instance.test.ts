@@ -103,7 +103,7 @@ test('when the merchant fails three times, then a fresh businessId each time, on
   const businessIds = activities.callNewInstance.mock.calls.map(([call]) => call.businessId);
   expect(new Set(businessIds).size).toBe(4);
   expect(activities.notifyMerchant).toHaveBeenCalledTimes(1);
-  expect(activities.notifyMerchant.mock.calls[0]![0].idempotencyKey).toMatch(/:create:first-failure$/);
+  expect(activities.notifyMerchant.mock.calls[0]![0].idempotencyKey).toMatch(/:create:paid:first-failure$/);
   const recorded = activities.recordCallAttempt.mock.calls.map(([a]) => [a.outcome.activity, a.outcome.kind]);
   expect(recorded).toEqual([
     ['newInstance', 'failure'],

@@ -5,7 +5,9 @@
  * All JSON-plain (no Date, Map or class instances): they are stored in workflow histories.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { WindowStep } from '../windows/host';
 import type { PolicyTable } from '../windows/policy';
+import type { LegacyCarriedState, SubscriptionState } from './state';
 
 export type ChargingMode = 'PERIOD' | 'ONE_TIME' | 'ON_DEMAND' | 'ON_DEMAND_PKG';
 
@@ -124,8 +126,19 @@ export interface LifecycleSettings {
 }
 
 /** Where a subscription waits, since when, and why: shown by queries, the API and the Web UI. */
+export type StepName =
+  | 'waiting-for-order'
+  | WindowStep
+  | 'active'
+  | 'frozen'
+  | 'retention'
+  | 'frozen-for-violation'
+  | 'unsubscribing'
+  | 'failed'
+  | 'released';
+
 export interface StepInfo {
-  name: string;
+  name: StepName;
   sinceMs: number;
   reason?: string;
 }
@@ -134,27 +147,10 @@ export interface SubscriptionWorkflowInput {
   workflowId: string;
   policy: PolicyTable;
   lifecycle: LifecycleSettings;
-  /** The state a previous run handed over through continue-as-new. */
-  carried?: CarriedState;
-}
-
-/** Everything a subscription run hands to the next one (continue-as-new). */
-export interface CarriedState {
-  order: PaidOrder;
-  status: FulfillmentStatus;
-  instanceId?: string;
-  skuCode: string;
-  productId: string;
-  expireAtMs?: number;
-  trial: boolean;
-  remindersSent: number[];
-  frozenBy: Array<'expiry' | 'violation'>;
-  frozenSinceMs?: number;
-  attempts: number;
-  seenEventIds: string[];
-  pending: LifecycleEvent[];
-  step: StepInfo;
-  runs: number;
+  /** The state the previous run handed over through continue-as-new. */
+  state?: SubscriptionState;
+  /** The same, as runs recorded before the state became one object handed it over. */
+  carried?: LegacyCarriedState;
 }
 
 export interface SubscriptionSnapshot {

@@ -1,33 +1,56 @@
 /**
- * The failure window every merchant call runs in (spec §4, design "Failure windows"):
- * attempts on the scenario's backoff schedule until one succeeds or the window ends (see
- * `WindowCall.startedAtMs` for when it opens); every attempt recorded; the merchant
- * notified on the first failure; a restart signal cuts the current backoff short.
+ * The failure-window runner (spec §4, design "Failure windows"): one implementation for
+ * every merchant operation that has a window. Attempts follow the scenario's backoff
+ * schedule until one succeeds or the window closes; every attempt is recorded; the merchant
+ * is told on the first failure; a restart signal cuts the current backoff short. When the
+ * window runs out, the policy table says what happens (`onWindowExhausted`):
+ *
+ * - `wait-for-restart` (renewal, status, release): the merchant is told, the workflow waits
+ *   without limit for an operator's restart, and each restart opens a new window;
+ * - `unsubscribe-and-refund` (create, upgrade): the failure goes back to the caller, whose
+ *   order is refunded.
+ *
+ * The runner knows nothing of subscriptions: a workflow lends it a `WindowHost`.
  */
-import { patched } from '@temporalio/workflow';
-import { stepKey } from '../../shared/ids';
-import { backoffDelayMs, type Scenario } from './policy';
+import { ActivityFailure, patched } from '@temporalio/workflow';
 import type { MerchantCallOutcome } from '../../protocol/outcome';
-import type { SubscriptionState } from '../subscription/state';
+import type { WindowHost } from './host';
+import { backoffDelayMs, type RetryWindowPolicy, type Scenario } from './policy';
 
-export interface WindowCall {
+/** One merchant operation inside its window. */
+export interface WindowCall<T> {
   scenario: Scenario;
-  /** The protocol activity, for steps, the timeline and notices (refreshInstance, …). */
-  activity: string;
-  /** One attempt. */
-  call: () => Promise<MerchantCallOutcome>;
-  /**
-   * When the window opens: the event's acceptance, or the time its timer was due. An event
-   * that had to wait behind another scenario (one held for an operator's restart, say) gets
-   * its window from the moment the subscription takes it up instead: the merchant is given
-   * the whole window for failures of its own, never less because of ours.
-   */
-  startedAtMs: number;
+  /** The protocol operation, for steps, the timeline and notices (refreshInstance, …). */
+  operation: string;
+  /** When the window opens; see `windowOpensAt`. */
+  opensAtMs: number;
   /** Names this occurrence in idempotency keys (the event id, or the timer and its time). */
   occurrence: string;
+  /** What the merchant's notices call the work ("Provisioning of order X", "refreshInstance for instance Y"). */
+  subject: string;
+  /**
+   * One attempt. Most operations are one recorded call (`singleCall`); an attempt may also
+   * poll (create after `000004`) within `window.deadlineMs`.
+   */
+  attempt: (window: OpenWindow) => Promise<AttemptResult<T>>;
 }
 
-export type WindowResult = { ok: true; outcome: MerchantCallOutcome } | { ok: false; outcome: MerchantCallOutcome };
+/** What an attempt can use while the window is open. */
+export interface OpenWindow {
+  readonly deadlineMs: number;
+  /** Runs one merchant call as one recorded attempt. */
+  call(operation: string, run: () => Promise<MerchantCallOutcome>, businessId?: string): Promise<MerchantCallOutcome>;
+  /** Waits up to `ms` (a poll interval), less if an operator restarts; answers whether a restart cut it short. */
+  waitOrRestart(ms: number): Promise<boolean>;
+}
+
+/**
+ * `done`: the work is finished. `failed`: this attempt failed, try again after a backoff.
+ * `window-ended`: the window closed while the attempt was still waiting on the merchant.
+ */
+export type AttemptResult<T> = { kind: 'done'; value: T } | { kind: 'failed'; outcome: MerchantCallOutcome } | { kind: 'window-ended'; outcome: MerchantCallOutcome };
+
+export type WindowResult<T> = { ok: true; value: T } | { ok: false; outcome: MerchantCallOutcome };
 
 export function describeOutcome(outcome: MerchantCallOutcome): string {
   return [outcome.resultCode, outcome.error ?? outcome.resultMsg].filter(Boolean).join(' ') || 'no answer';
@@ -35,64 +58,116 @@ export function describeOutcome(outcome: MerchantCallOutcome): string {
 
 const minutes = (ms: number): number => Math.round(ms / 60_000);
 
-/** Change id (workflow versioning): windows open when the subscription takes the event up. */
+/** Change id (workflow versioning): windows open when the workflow takes the event up. */
 export const WINDOW_OPENS_WHEN_TAKEN_UP = 'window-opens-when-taken-up';
 
-/** Attempts until success or the end of the window; at least one attempt is always made. */
-export async function retryWithinWindow(state: SubscriptionState, w: WindowCall): Promise<WindowResult> {
-  const policy = state.policy[w.scenario];
+/**
+ * When the window of an event opens: its acceptance, or the time its timer was due. An
+ * event that had to wait behind another scenario (one held for an operator's restart, say)
+ * gets its window from the moment it is taken up instead: the merchant is given the whole
+ * window for failures of its own, never less because of ours. (The create window is always
+ * measured from payment, spec §4, so create does not call this.)
+ */
+export function windowOpensAt(startedAtMs: number): number {
   // Runs recorded before this change opened every window at `startedAtMs` and replay that way.
-  const opensAtMs = patched(WINDOW_OPENS_WHEN_TAKEN_UP) ? Math.max(w.startedAtMs, Date.now()) : w.startedAtMs;
-  const deadlineMs = opensAtMs + policy.windowMs;
-  state.discardStaleRestart();
-  let failures = 0;
-  for (;;) {
-    state.setStep('calling-merchant', `${w.activity} attempt ${failures + 1}`);
-    const outcome = await state.attempt(w.scenario, w.activity, w.call);
-    if (outcome.kind === 'success') {
-      if (failures > 0) state.setSearchStatus(state.status);
-      return { ok: true, outcome };
-    }
-    failures += 1;
-    state.setSearchStatus('retrying');
-    if (failures === 1) {
-      await state.activities.bookkeeping.notifyMerchant({
-        idempotencyKey: stepKey(state.workflowId, `${w.scenario}:${w.occurrence}:first-failure`),
-        merchantId: state.requireOrder().merchantId,
-        subject: `${w.activity} for instance ${state.instanceId ?? '(new)'} is failing`,
-        body:
-          `The ${w.activity} call for order ${state.requireOrder().orderId} failed: ${describeOutcome(outcome)}. ` +
-          `We keep retrying for up to ${minutes(policy.windowMs)} minutes from ${new Date(opensAtMs).toISOString()}.`,
-      });
-    }
-    const remaining = deadlineMs - Date.now();
-    if (remaining <= 0) return { ok: false, outcome };
-    const delay = Math.min(backoffDelayMs(policy, failures), remaining);
-    state.setStep('backing-off', `${w.activity} failed: ${describeOutcome(outcome)}; next attempt in ${Math.round(delay / 1000)} s`);
-    const restarted = await state.waitOrRestart(delay);
-    // No attempt starts after the window closed, unless an operator asked for one.
-    if (!restarted && Date.now() >= deadlineMs) return { ok: false, outcome };
+  return patched(WINDOW_OPENS_WHEN_TAKEN_UP) ? Math.max(startedAtMs, Date.now()) : startedAtMs;
+}
+
+/** An attempt that is one recorded call: success is done, anything else a failure. */
+export function singleCall(run: () => Promise<MerchantCallOutcome>): WindowCall<MerchantCallOutcome>['attempt'] {
+  return async (window) => {
+    const outcome = await window.call('', run);
+    return outcome.kind === 'success' ? { kind: 'done', value: outcome } : { kind: 'failed', outcome };
+  };
+}
+
+/**
+ * Runs the operation to the end the policy prescribes: success, or (for scenarios whose
+ * window ends in a refund) the last failure, for the caller to refund.
+ */
+export async function runInWindow<T>(host: WindowHost, w: WindowCall<T>): Promise<WindowResult<T>> {
+  const policy = host.policy[w.scenario];
+  let window = w;
+  for (let round = 1; ; round += 1) {
+    const result = await runOneWindow(host, window);
+    if (result.ok || policy.onWindowExhausted === 'unsubscribe-and-refund') return result;
+    const reason = `${w.operation} failed for ${minutes(policy.windowMs)} minutes: ${describeOutcome(result.outcome)}`;
+    await host.notifyMerchant({
+      key: `${w.scenario}:${w.occurrence}:window-exhausted:${round}`,
+      subject: `${w.subject} stopped: fix your interface and ask for a restart`,
+      body: `${reason}. Automatic retries have stopped; the call is retried when an operator restarts it.`,
+    });
+    await host.waitForRestart(reason);
+    window = { ...w, opensAtMs: Date.now(), occurrence: `${w.occurrence}:restart-${round}` };
   }
 }
 
 /**
- * For scenarios whose window ends in a manual restart (renewal, status, release): when the
- * window runs out, the merchant is told and the subscription waits, without limit, for an
- * operator's restart; each restart opens a new window.
+ * One window and no more, whatever the policy says; at least one attempt is always made,
+ * even when the window has passed already (a refund is never requested without asking the
+ * merchant). Used directly only where the caller has its own ending.
  */
-export async function retryUntilDone(state: SubscriptionState, w: WindowCall): Promise<MerchantCallOutcome> {
-  let window = w;
-  for (let round = 1; ; round += 1) {
-    const result = await retryWithinWindow(state, window);
-    if (result.ok) return result.outcome;
-    const reason = `${w.activity} failed for ${minutes(state.policy[w.scenario].windowMs)} minutes: ${describeOutcome(result.outcome)}`;
-    await state.activities.bookkeeping.notifyMerchant({
-      idempotencyKey: stepKey(state.workflowId, `${w.scenario}:${w.occurrence}:window-exhausted:${round}`),
-      merchantId: state.requireOrder().merchantId,
-      subject: `${w.activity} for instance ${state.instanceId ?? ''} stopped: fix your interface and ask for a restart`,
-      body: `${reason}. Automatic retries have stopped; the call is retried when an operator restarts it.`,
-    });
-    await state.waitForRestart(reason);
-    window = { ...w, startedAtMs: Date.now(), occurrence: `${w.occurrence}:restart-${round}` };
+export async function runOneWindow<T>(host: WindowHost, w: WindowCall<T>): Promise<WindowResult<T>> {
+  const policy = host.policy[w.scenario];
+  const deadlineMs = w.opensAtMs + policy.windowMs;
+  host.discardStaleRestart();
+  let failures = 0;
+  const window: OpenWindow = {
+    deadlineMs,
+    call: (operation, run, businessId) => recordedCall(host, w.scenario, operation || w.operation, run, businessId),
+    waitOrRestart: (ms) => host.waitOrRestart(ms),
+  };
+  for (;;) {
+    host.setStep('calling-merchant', `${w.operation} attempt ${failures + 1}`);
+    const result = await w.attempt(window);
+    if (result.kind === 'done') {
+      if (failures > 0) host.restoreSearchStatus();
+      return { ok: true, value: result.value };
+    }
+    if (result.kind === 'window-ended') return { ok: false, outcome: result.outcome };
+    failures += 1;
+    host.setSearchStatus('retrying');
+    if (failures === 1) await host.notifyMerchant(firstFailureNotice(w, policy, result.outcome));
+    const remaining = deadlineMs - Date.now();
+    if (remaining <= 0) return { ok: false, outcome: result.outcome };
+    const delay = Math.min(backoffDelayMs(policy, failures), remaining);
+    host.setStep('backing-off', `${w.operation} failed: ${describeOutcome(result.outcome)}; next attempt in ${Math.round(delay / 1000)} s`);
+    const restarted = await host.waitOrRestart(delay);
+    // No attempt starts after the window closed, unless an operator asked for one.
+    if (!restarted && Date.now() >= deadlineMs) return { ok: false, outcome: result.outcome };
   }
+}
+
+function firstFailureNotice(w: WindowCall<unknown>, policy: RetryWindowPolicy, outcome: MerchantCallOutcome): { key: string; subject: string; body: string } {
+  const ending =
+    policy.onWindowExhausted === 'unsubscribe-and-refund'
+      ? 'after that the order is refunded automatically.'
+      : 'after that, retries stop until an operator restarts them.';
+  return {
+    key: `${w.scenario}:${w.occurrence}:first-failure`,
+    subject: `${w.subject} is failing`,
+    body:
+      `The ${outcome.activity} call failed: ${describeOutcome(outcome)}. ` +
+      `We keep retrying for up to ${minutes(policy.windowMs)} minutes from ${new Date(w.opensAtMs).toISOString()}; ${ending}`,
+  };
+}
+
+/** One merchant call as one recorded attempt. A call that fails inside Temporal (timeout, worker lost) is a failed attempt, not an error. */
+export async function recordedCall(
+  host: WindowHost,
+  scenario: Scenario,
+  operation: string,
+  run: () => Promise<MerchantCallOutcome>,
+  businessId?: string,
+): Promise<MerchantCallOutcome> {
+  const startedAtMs = Date.now();
+  let outcome: MerchantCallOutcome;
+  try {
+    outcome = await run();
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    outcome = { kind: 'failure', activity: operation, startedAtMs, latencyMs: Date.now() - startedAtMs, error: error.cause?.message ?? error.message };
+  }
+  await host.recordAttempt({ scenario, outcome, businessId });
+  return outcome;
 }

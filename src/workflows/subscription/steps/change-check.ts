@@ -4,22 +4,17 @@
  * merchant's reason. One attempt; a merchant that does not answer before the deadline is
  * a refusal, so a renewal is never held up waiting.
  */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../../../activities';
+import { recordedCall } from '../../windows/runner';
+import { changeCheckCall } from '../proxies';
+import { instanceCall, type Subscription } from '../context';
 import type { ChangeCheckAnswer, ChangeCheckRequest } from '../messages';
-import type { MerchantCallOutcome } from '../../../protocol/outcome';
-import type { SubscriptionState } from '../state';
+import { windowHost } from '../window-host';
 
-export async function checkChange(state: SubscriptionState, request: ChangeCheckRequest): Promise<ChangeCheckAnswer> {
-  // The deadline is configuration, so the activity options are made per call. It bounds the
-  // wait for a worker as well as the call itself: the order system is waiting on the answer.
-  const { callChangeInstanceCheck } = proxyActivities<Activities>({
-    scheduleToCloseTimeout: state.lifecycle.changeCheckDeadlineMs,
-    retry: { maximumAttempts: 1 },
-  });
-  const outcome: MerchantCallOutcome = await state.attempt('renewal', 'changeInstanceCheck', () =>
+export async function checkChange(sub: Subscription, request: ChangeCheckRequest): Promise<ChangeCheckAnswer> {
+  const { callChangeInstanceCheck } = changeCheckCall(sub.lifecycle.changeCheckDeadlineMs);
+  const outcome = await recordedCall(windowHost(sub), 'renewal', 'changeInstanceCheck', () =>
     callChangeInstanceCheck({
-      ...state.instanceCall(),
+      ...instanceCall(sub),
       productInfo: { productId: request.productId, skuCode: request.skuCode, productName: request.productName, linearValue: request.linearValue },
     }),
   );

@@ -4,48 +4,54 @@
  * in the 1-hour status window and waits for a manual restart when that runs out.
  */
 import { stepKey } from '../../../shared/ids';
-import { retryUntilDone } from '../../windows/runner';
-import type { SubscriptionState } from '../state';
+import { runInWindow, singleCall, windowOpensAt } from '../../windows/runner';
+import { merchant } from '../proxies';
+import { saveInstance, tellOrderSystem } from '../bookkeeping';
+import { instanceCall, requireOrder, type Subscription } from '../context';
+import type { FreezeReason } from '../state';
+import { setStatus } from '../status';
+import { windowHost } from '../window-host';
 
-export type FreezeReason = 'expiry' | 'violation';
-
-async function setMerchantStatus(state: SubscriptionState, status: 'FREEZE' | 'UNFREEZE', startedAtMs: number, occurrence: string): Promise<void> {
-  await retryUntilDone(state, {
+async function setMerchantStatus(sub: Subscription, status: 'FREEZE' | 'UNFREEZE', startedAtMs: number, occurrence: string): Promise<void> {
+  await runInWindow(windowHost(sub), {
     scenario: 'status',
-    activity: 'updateInstanceStatus',
-    call: () => state.activities.merchant.callUpdateInstanceStatus({ ...state.instanceCall(), status }),
-    startedAtMs,
+    operation: 'updateInstanceStatus',
+    opensAtMs: windowOpensAt(startedAtMs),
     occurrence,
+    subject: `updateInstanceStatus ${status} for instance ${sub.state.instanceId}`,
+    attempt: singleCall(() => merchant.callUpdateInstanceStatus({ ...instanceCall(sub), status })),
   });
 }
 
 /** Adds a freeze reason; the merchant is asked to freeze only when the instance was running. */
-export async function freeze(state: SubscriptionState, reason: FreezeReason, startedAtMs: number, occurrence: string): Promise<void> {
+export async function freeze(sub: Subscription, reason: FreezeReason, startedAtMs: number, occurrence: string): Promise<void> {
+  const { state } = sub;
   if (state.frozenBy.includes(reason)) return;
-  if (state.frozenBy.length === 0) await setMerchantStatus(state, 'FREEZE', startedAtMs, occurrence);
+  if (state.frozenBy.length === 0) await setMerchantStatus(sub, 'FREEZE', startedAtMs, occurrence);
   state.frozenBy.push(reason);
   if (reason === 'expiry') state.frozenSinceMs = startedAtMs;
-  state.setStatus('frozen');
-  await state.saveInstance('frozen');
-  await state.tellOrderSystem({
-    idempotencyKey: stepKey(state.workflowId, `freeze:${occurrence}`),
+  setStatus(sub, 'frozen');
+  await saveInstance(sub, 'frozen');
+  await tellOrderSystem(sub, {
+    idempotencyKey: stepKey(sub.workflowId, `freeze:${occurrence}`),
     type: 'instance.frozen',
-    data: { instanceId: state.instanceId, orderId: state.requireOrder().orderId, reason },
+    data: { instanceId: state.instanceId, orderId: requireOrder(sub).orderId, reason },
   });
 }
 
 /** Removes a freeze reason; the merchant is asked to unfreeze when none is left. */
-export async function unfreeze(state: SubscriptionState, reason: FreezeReason, startedAtMs: number, occurrence: string): Promise<void> {
+export async function unfreeze(sub: Subscription, reason: FreezeReason, startedAtMs: number, occurrence: string): Promise<void> {
+  const { state } = sub;
   if (!state.frozenBy.includes(reason)) return;
-  if (state.frozenBy.length === 1) await setMerchantStatus(state, 'UNFREEZE', startedAtMs, occurrence);
+  if (state.frozenBy.length === 1) await setMerchantStatus(sub, 'UNFREEZE', startedAtMs, occurrence);
   state.frozenBy = state.frozenBy.filter((r) => r !== reason);
   if (reason === 'expiry') state.frozenSinceMs = undefined;
   if (state.frozenBy.length > 0) return;
-  state.setStatus('active');
-  await state.saveInstance('active');
-  await state.tellOrderSystem({
-    idempotencyKey: stepKey(state.workflowId, `unfreeze:${occurrence}`),
+  setStatus(sub, 'active');
+  await saveInstance(sub, 'active');
+  await tellOrderSystem(sub, {
+    idempotencyKey: stepKey(sub.workflowId, `unfreeze:${occurrence}`),
     type: 'instance.unfrozen',
-    data: { instanceId: state.instanceId, orderId: state.requireOrder().orderId, reason },
+    data: { instanceId: state.instanceId, orderId: requireOrder(sub).orderId, reason },
   });
 }

@@ -6,30 +6,32 @@
  * renewal meanwhile. Each such order is refunded once; any other event is only logged.
  */
 import { stepKey } from '../../../shared/ids';
+import { records } from '../proxies';
+import { tellOrderSystem } from '../bookkeeping';
+import type { Subscription } from '../context';
+import { logIgnored } from '../inbox';
 import type { OrderRenewedEvent, OrderUpgradedEvent } from '../messages';
-import type { SubscriptionState } from '../state';
 
-export async function refundUnappliedOrders(state: SubscriptionState): Promise<void> {
-  for (let event = state.inbox.shift(); event; event = state.inbox.shift()) {
-    if (event.kind === 'order.renewed' || event.kind === 'order.upgraded') await refund(state, event);
-    else state.logIgnored(event, `subscription ended (status ${state.status})`);
+export async function refundUnappliedOrders(sub: Subscription): Promise<void> {
+  for (let event = sub.state.inbox.shift(); event; event = sub.state.inbox.shift()) {
+    if (event.kind === 'order.renewed' || event.kind === 'order.upgraded') await refund(sub, event);
+    else logIgnored(sub, event, `subscription ended (status ${sub.state.status})`);
   }
 }
 
-async function refund(state: SubscriptionState, event: OrderRenewedEvent | OrderUpgradedEvent): Promise<void> {
-  const { bookkeeping } = state.activities;
+async function refund(sub: Subscription, event: OrderRenewedEvent | OrderUpgradedEvent): Promise<void> {
   const kind = event.kind === 'order.renewed' ? 'renewal' : 'upgrade';
-  const record = { orderId: event.orderId, orderLineId: event.orderLineId, workflowId: state.workflowId, kind, scene: event.kind === 'order.renewed' ? event.scene : undefined } as const;
+  const record = { orderId: event.orderId, orderLineId: event.orderLineId, workflowId: sub.workflowId, kind, scene: event.kind === 'order.renewed' ? event.scene : undefined } as const;
   const reason =
-    state.status === 'released'
-      ? `instance ${state.instanceId} was released before ${kind} order ${event.orderId} could be applied`
+    sub.state.status === 'released'
+      ? `instance ${sub.state.instanceId} was released before ${kind} order ${event.orderId} could be applied`
       : `the subscription's create failed; ${kind} order ${event.orderId} has no instance to apply to`;
-  await bookkeeping.saveSubscriptionOrder({ ...record, status: 'failed', detail: { reason } });
+  await records.saveSubscriptionOrder({ ...record, status: 'failed', detail: { reason } });
   const money = event.kind === 'order.upgraded' ? { amount: event.amount, currency: event.currency } : {};
-  await state.tellOrderSystem({
-    idempotencyKey: stepKey(state.workflowId, `${kind}:${event.eventId}:unsubscribe-and-refund`),
+  await tellOrderSystem(sub, {
+    idempotencyKey: stepKey(sub.workflowId, `${kind}:${event.eventId}:unsubscribe-and-refund`),
     type: 'order.unsubscribe_requested',
     data: { orderId: event.orderId, orderLineId: event.orderLineId, refund: true, ...money, reason },
   });
-  await bookkeeping.saveSubscriptionOrder({ ...record, status: 'refunded' });
+  await records.saveSubscriptionOrder({ ...record, status: 'refunded' });
 }

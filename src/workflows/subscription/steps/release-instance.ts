@@ -5,31 +5,36 @@
  */
 import { log } from '@temporalio/workflow';
 import { stepKey } from '../../../shared/ids';
-import { retryUntilDone } from '../../windows/runner';
-import type { SubscriptionState } from '../state';
+import { runInWindow, singleCall, windowOpensAt } from '../../windows/runner';
+import { merchant } from '../proxies';
+import { saveInstance, tellOrderSystem, updateOrderLine } from '../bookkeeping';
+import { instanceCall, requireOrder, type Subscription } from '../context';
+import { setStatus, setStep } from '../status';
+import { windowHost } from '../window-host';
 
 export type ReleaseCause = { kind: 'retention-ended' } | { kind: 'trial-ended' } | { kind: 'unsubscribed'; orderId: string; orderLineId?: string };
 
-export async function release(state: SubscriptionState, cause: ReleaseCause, startedAtMs: number, occurrence: string): Promise<void> {
+export async function release(sub: Subscription, cause: ReleaseCause, startedAtMs: number, occurrence: string): Promise<void> {
   const unsubscribe = cause.kind === 'unsubscribed' ? { orderId: cause.orderId, orderLineId: cause.orderLineId } : {};
-  await retryUntilDone(state, {
+  await runInWindow(windowHost(sub), {
     scenario: 'release',
-    activity: 'releaseInstance',
-    call: () => state.activities.merchant.callReleaseInstance({ ...state.instanceCall(), ...unsubscribe }),
-    startedAtMs,
+    operation: 'releaseInstance',
+    opensAtMs: windowOpensAt(startedAtMs),
     occurrence,
+    subject: `releaseInstance for instance ${sub.state.instanceId}`,
+    attempt: singleCall(() => merchant.callReleaseInstance({ ...instanceCall(sub), ...unsubscribe })),
   });
-  const order = state.requireOrder();
-  state.frozenBy = [];
-  state.setStatus('released');
-  state.setStep('released', cause.kind);
-  await state.saveInstance('released');
-  await state.updateOrderLine({ status: 'released' });
-  await state.tellOrderSystem({
-    idempotencyKey: stepKey(state.workflowId, 'released'),
+  const order = requireOrder(sub);
+  sub.state.frozenBy = [];
+  setStatus(sub, 'released');
+  setStep(sub, 'released', cause.kind);
+  await saveInstance(sub, 'released');
+  await updateOrderLine(sub, { status: 'released' });
+  await tellOrderSystem(sub, {
+    idempotencyKey: stepKey(sub.workflowId, 'released'),
     type: 'instance.released',
-    data: { instanceId: state.instanceId, orderId: order.orderId, orderLineId: order.orderLineId, cause: cause.kind, ...unsubscribe },
+    data: { instanceId: sub.state.instanceId, orderId: order.orderId, orderLineId: order.orderLineId, cause: cause.kind, ...unsubscribe },
   });
-  log.info('instance released', { workflowId: state.workflowId, instanceId: state.instanceId, cause: cause.kind });
-  state.ended = true;
+  log.info('instance released', { workflowId: sub.workflowId, instanceId: sub.state.instanceId, cause: cause.kind });
+  sub.run.ended = true;
 }

@@ -6,41 +6,50 @@
  */
 import { log } from '@temporalio/workflow';
 import { stepKey } from '../../../shared/ids';
+import { runInWindow, singleCall, windowOpensAt } from '../../windows/runner';
+import { merchant, records } from '../proxies';
+import { currentInstanceStatus, saveInstance, tellOrderSystem } from '../bookkeeping';
+import { instanceCall, type Subscription } from '../context';
 import type { OrderRenewedEvent } from '../messages';
-import { retryUntilDone } from '../../windows/runner';
-import type { SubscriptionState } from '../state';
+import { windowHost } from '../window-host';
 import { unfreeze } from './freeze-instance';
 
-export async function renew(state: SubscriptionState, event: OrderRenewedEvent): Promise<void> {
-  const { bookkeeping, merchant } = state.activities;
-  const record = { orderId: event.orderId, orderLineId: event.orderLineId, workflowId: state.workflowId, kind: 'renewal' as const, scene: event.scene };
-  await bookkeeping.saveSubscriptionOrder({ ...record, status: 'pending', detail: { expireTime: event.expireTime } });
-  if (state.frozenBy.includes('expiry')) await unfreeze(state, 'expiry', event.acceptedAtMs, `${event.eventId}:unfreeze`);
-  await retryUntilDone(state, {
+export async function renew(sub: Subscription, event: OrderRenewedEvent): Promise<void> {
+  const record = { orderId: event.orderId, orderLineId: event.orderLineId, workflowId: sub.workflowId, kind: 'renewal' as const, scene: event.scene };
+  await records.saveSubscriptionOrder({ ...record, status: 'pending', detail: { expireTime: event.expireTime } });
+  if (sub.state.frozenBy.includes('expiry')) await unfreeze(sub, 'expiry', event.acceptedAtMs, `${event.eventId}:unfreeze`);
+  await runInWindow(windowHost(sub), {
     scenario: 'renewal',
-    activity: 'refreshInstance',
-    call: () =>
+    operation: 'refreshInstance',
+    opensAtMs: windowOpensAt(event.acceptedAtMs),
+    occurrence: event.eventId,
+    subject: `refreshInstance for instance ${sub.state.instanceId}`,
+    attempt: singleCall(() =>
       merchant.callRefreshInstance({
-        ...state.instanceCall(),
+        ...instanceCall(sub),
         scene: event.scene,
         orderId: event.orderId,
         orderLineId: event.orderLineId,
         expireTime: event.expireTime,
         productId: event.productId,
       }),
-    startedAtMs: event.acceptedAtMs,
-    occurrence: event.eventId,
+    ),
   });
-  state.expireAtMs = Date.parse(event.expireTime);
-  state.remindersSent = [];
-  if (event.scene === 'TRIAL_TO_FORMAL') state.trial = false;
-  if (event.productId) state.productId = event.productId;
-  await state.saveInstance(state.frozenBy.length ? 'frozen' : 'active');
-  await bookkeeping.saveSubscriptionOrder({ ...record, status: 'completed' });
-  await state.tellOrderSystem({
-    idempotencyKey: stepKey(state.workflowId, `renewed:${event.eventId}`),
+  applyRenewal(sub, event);
+  await saveInstance(sub, currentInstanceStatus(sub));
+  await records.saveSubscriptionOrder({ ...record, status: 'completed' });
+  await tellOrderSystem(sub, {
+    idempotencyKey: stepKey(sub.workflowId, `renewed:${event.eventId}`),
     type: 'instance.renewed',
-    data: { instanceId: state.instanceId, orderId: event.orderId, orderLineId: event.orderLineId, scene: event.scene, expireTime: event.expireTime },
+    data: { instanceId: sub.state.instanceId, orderId: event.orderId, orderLineId: event.orderLineId, scene: event.scene, expireTime: event.expireTime },
   });
-  log.info('instance renewed', { workflowId: state.workflowId, scene: event.scene, expireTime: event.expireTime });
+  log.info('instance renewed', { workflowId: sub.workflowId, scene: event.scene, expireTime: event.expireTime });
+}
+
+/** The new expiry starts a new reminder cycle; a conversion ends the trial; a change at renewal may change the product. */
+function applyRenewal(sub: Subscription, event: OrderRenewedEvent): void {
+  sub.state.expireAtMs = Date.parse(event.expireTime);
+  sub.state.remindersSent = [];
+  if (event.scene === 'TRIAL_TO_FORMAL') sub.state.trial = false;
+  if (event.productId) sub.state.productId = event.productId;
 }

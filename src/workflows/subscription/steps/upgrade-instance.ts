@@ -4,47 +4,51 @@
  * fails and is unsubscribed and refunded, and the instance keeps its old specification.
  */
 import { stepKey } from '../../../shared/ids';
+import { describeOutcome, runInWindow, singleCall, windowOpensAt } from '../../windows/runner';
+import { merchant, records } from '../proxies';
+import { currentInstanceStatus, notifyMerchant, saveInstance, tellOrderSystem } from '../bookkeeping';
+import { instanceCall, type Subscription } from '../context';
 import type { OrderUpgradedEvent } from '../messages';
-import { describeOutcome, retryWithinWindow } from '../../windows/runner';
-import type { SubscriptionState } from '../state';
+import { restoreSearchStatus, setStep } from '../status';
+import { windowHost } from '../window-host';
 
-export async function upgrade(state: SubscriptionState, event: OrderUpgradedEvent): Promise<void> {
-  const { bookkeeping, merchant } = state.activities;
-  const record = { orderId: event.orderId, orderLineId: event.orderLineId, workflowId: state.workflowId, kind: 'upgrade' as const };
-  await bookkeeping.saveSubscriptionOrder({ ...record, status: 'pending', detail: { skuCode: event.skuCode, fromSkuCode: state.skuCode } });
-  const result = await retryWithinWindow(state, {
+export async function upgrade(sub: Subscription, event: OrderUpgradedEvent): Promise<void> {
+  const record = { orderId: event.orderId, orderLineId: event.orderLineId, workflowId: sub.workflowId, kind: 'upgrade' as const };
+  await records.saveSubscriptionOrder({ ...record, status: 'pending', detail: { skuCode: event.skuCode, fromSkuCode: sub.state.skuCode } });
+  const result = await runInWindow(windowHost(sub), {
     scenario: 'upgrade',
-    activity: 'upgradeInstance',
-    call: () => merchant.callUpgradeInstance({ ...state.instanceCall(), orderId: event.orderId, orderLineId: event.orderLineId }),
-    startedAtMs: event.acceptedAtMs,
+    operation: 'upgradeInstance',
+    opensAtMs: windowOpensAt(event.acceptedAtMs),
     occurrence: event.eventId,
+    subject: `upgradeInstance for instance ${sub.state.instanceId} (order ${event.orderId})`,
+    attempt: singleCall(() => merchant.callUpgradeInstance({ ...instanceCall(sub), orderId: event.orderId, orderLineId: event.orderLineId })),
   });
   if (result.ok) {
-    state.skuCode = event.skuCode;
-    await state.saveInstance(state.frozenBy.length ? 'frozen' : 'active');
-    await bookkeeping.saveSubscriptionOrder({ ...record, status: 'completed' });
-    await state.tellOrderSystem({
-      idempotencyKey: stepKey(state.workflowId, `upgraded:${event.eventId}`),
+    sub.state.skuCode = event.skuCode;
+    await saveInstance(sub, currentInstanceStatus(sub));
+    await records.saveSubscriptionOrder({ ...record, status: 'completed' });
+    await tellOrderSystem(sub, {
+      idempotencyKey: stepKey(sub.workflowId, `upgraded:${event.eventId}`),
       type: 'instance.upgraded',
-      data: { instanceId: state.instanceId, orderId: event.orderId, orderLineId: event.orderLineId, skuCode: event.skuCode },
+      data: { instanceId: sub.state.instanceId, orderId: event.orderId, orderLineId: event.orderLineId, skuCode: event.skuCode },
     });
-    state.setStep(state.status, `upgraded to ${event.skuCode}`);
+    setStep(sub, sub.state.status === 'frozen' ? 'frozen' : 'active', `upgraded to ${event.skuCode}`);
     return;
   }
-  const reason = `merchant did not apply upgrade order ${event.orderId} within ${Math.round(state.policy.upgrade.windowMs / 60_000)} minutes: ${describeOutcome(result.outcome)}`;
-  await bookkeeping.saveSubscriptionOrder({ ...record, status: 'failed', detail: { reason } });
-  await state.tellOrderSystem({
-    idempotencyKey: stepKey(state.workflowId, `upgrade:${event.eventId}:unsubscribe-and-refund`),
+  const reason = `merchant did not apply upgrade order ${event.orderId} within ${Math.round(sub.policy.upgrade.windowMs / 60_000)} minutes: ${describeOutcome(result.outcome)}`;
+  await records.saveSubscriptionOrder({ ...record, status: 'failed', detail: { reason } });
+  await tellOrderSystem(sub, {
+    idempotencyKey: stepKey(sub.workflowId, `upgrade:${event.eventId}:unsubscribe-and-refund`),
     type: 'order.unsubscribe_requested',
     data: { orderId: event.orderId, orderLineId: event.orderLineId, refund: true, amount: event.amount, currency: event.currency, reason },
   });
-  await bookkeeping.saveSubscriptionOrder({ ...record, status: 'refunded' });
-  await bookkeeping.notifyMerchant({
-    idempotencyKey: stepKey(state.workflowId, `upgrade:${event.eventId}:failed`),
-    merchantId: state.requireOrder().merchantId,
-    subject: `Upgrade order ${event.orderId} failed and was refunded`,
-    body: `${reason}. The upgrade order was unsubscribed and refunded; instance ${state.instanceId} keeps SKU ${state.skuCode}.`,
-  });
-  state.setSearchStatus(state.status);
-  state.setStep(state.status, `upgrade ${event.orderId} refunded; SKU ${state.skuCode} kept`);
+  await records.saveSubscriptionOrder({ ...record, status: 'refunded' });
+  await notifyMerchant(
+    sub,
+    `upgrade:${event.eventId}:failed`,
+    `Upgrade order ${event.orderId} failed and was refunded`,
+    `${reason}. The upgrade order was unsubscribed and refunded; instance ${sub.state.instanceId} keeps SKU ${sub.state.skuCode}.`,
+  );
+  restoreSearchStatus(sub);
+  setStep(sub, sub.state.status === 'frozen' ? 'frozen' : 'active', `upgrade ${event.orderId} refunded; SKU ${sub.state.skuCode} kept`);
 }

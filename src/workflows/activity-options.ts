@@ -1,0 +1,30 @@
+/**
+ * Activity option presets, one per purpose, for every capability's proxies. A capability
+ * proxies each purpose's activity type with its preset, so a merchant call cannot be made
+ * through a retrying proxy (it would repeat a create under one businessId) and a record
+ * cannot be written through the no-retry one.
+ */
+import type { ActivityOptions } from '@temporalio/workflow';
+import { ErrorType } from '../shared/errors';
+
+/**
+ * Merchant operations: one attempt per activity, because the workflow owns retries (a fresh
+ * businessId per create attempt, and a restart must be able to cut a backoff short). The
+ * timeout covers the 5 s request plus the merchant lookup.
+ */
+export const MERCHANT_OPERATION: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 1 },
+};
+
+/** Our own database writes and notifications: idempotent, retried until they land. */
+export const BOOKKEEPING: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: [ErrorType.InvalidInput] },
+};
+
+/** Callbacks to the order system: retried while it is down; a 4xx rejection comes back to the workflow. */
+export const ORDER_SYSTEM_CALLBACK: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes: [ErrorType.OrderSystemRejected] },
+};
