@@ -43,23 +43,10 @@ export interface SubscriptionState {
 }
 
 /** The state a run handed over before the state became one object (histories recorded then still replay). */
-export interface LegacyCarriedState {
+export type LegacyCarriedState = Omit<SubscriptionState, 'order' | 'searchStatus' | 'failureReason' | 'inbox'> & {
   order: PaidOrder;
-  status: FulfillmentStatus;
-  instanceId?: string;
-  skuCode: string;
-  productId: string;
-  expireAtMs?: number;
-  trial: boolean;
-  remindersSent: number[];
-  frozenBy: FreezeReason[];
-  frozenSinceMs?: number;
-  attempts: number;
-  seenEventIds: string[];
   pending: LifecycleEvent[];
-  step: StepInfo;
-  runs: number;
-}
+};
 
 /** The first run's state, or the state the previous run handed over (one more run). */
 export function initialState(input: SubscriptionWorkflowInput): SubscriptionState {

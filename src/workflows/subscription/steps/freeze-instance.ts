@@ -30,13 +30,7 @@ export async function freeze(sub: Subscription, reason: FreezeReason, startedAtM
   if (state.frozenBy.length === 0) await setMerchantStatus(sub, 'FREEZE', startedAtMs, occurrence);
   state.frozenBy.push(reason);
   if (reason === 'expiry') state.frozenSinceMs = startedAtMs;
-  setStatus(sub, 'frozen');
-  await saveInstance(sub, 'frozen');
-  await tellOrderSystem(sub, {
-    idempotencyKey: stepKey(sub.workflowId, `freeze:${occurrence}`),
-    type: 'instance.frozen',
-    data: { instanceId: state.instanceId, orderId: requireOrder(sub).orderId, reason },
-  });
+  await settle(sub, 'frozen', reason, `freeze:${occurrence}`);
 }
 
 /** Removes a freeze reason; the merchant is asked to unfreeze when none is left. */
@@ -47,11 +41,16 @@ export async function unfreeze(sub: Subscription, reason: FreezeReason, startedA
   state.frozenBy = state.frozenBy.filter((r) => r !== reason);
   if (reason === 'expiry') state.frozenSinceMs = undefined;
   if (state.frozenBy.length > 0) return;
-  setStatus(sub, 'active');
-  await saveInstance(sub, 'active');
+  await settle(sub, 'active', reason, `unfreeze:${occurrence}`);
+}
+
+/** The new status, on the instance row and to the order system. */
+async function settle(sub: Subscription, status: 'frozen' | 'active', reason: FreezeReason, step: string): Promise<void> {
+  setStatus(sub, status);
+  await saveInstance(sub, status);
   await tellOrderSystem(sub, {
-    idempotencyKey: stepKey(sub.workflowId, `unfreeze:${occurrence}`),
-    type: 'instance.unfrozen',
-    data: { instanceId: state.instanceId, orderId: requireOrder(sub).orderId, reason },
+    idempotencyKey: stepKey(sub.workflowId, step),
+    type: status === 'frozen' ? 'instance.frozen' : 'instance.unfrozen',
+    data: { instanceId: sub.state.instanceId, orderId: requireOrder(sub).orderId, reason },
   });
 }
