@@ -7,8 +7,10 @@ import type { Encryptor } from '../platform/security/encryption';
 import type { SubscriptionGateway } from './subscription/gateway';
 import { requireOperator } from './auth';
 import { AppError, errorHandler } from './errors';
+import { eventTable } from './ingress/handlers';
 import { createMarketplaceEventRouter } from './ingress/router';
 import { createMerchantRouter } from './catalog/merchants';
+import { subscriptionEvents } from './subscription/events';
 import { createInstanceRouter } from './subscription/instances';
 import { createOrderRouter } from './subscription/orders';
 
@@ -51,8 +53,10 @@ export function createApp(deps: AppDeps): Express {
     res.status(database && temporal ? 200 : 503).json({ status: database && temporal ? 'ok' : 'degraded', database, temporal });
   });
 
+  // Every marketplace event type, by capability: a new family is its handler module and one line here.
+  const events = eventTable(subscriptionEvents({ db: deps.db, gateway: deps.gateway }));
   // The webhook authenticates by its signature; everything else is for operators.
-  app.use(createMarketplaceEventRouter({ db: deps.db, gateway: deps.gateway, webhook: deps.config.webhook }));
+  app.use(createMarketplaceEventRouter({ db: deps.db, webhook: deps.config.webhook, events }));
   app.use('/v1', requireOperator(deps.config.operatorToken));
   app.use(createMerchantRouter({ db: deps.db, encryptor: deps.encryptor, mode: deps.config.mode }));
   app.use(createOrderRouter({ db: deps.db, gateway: deps.gateway }));

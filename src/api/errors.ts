@@ -1,6 +1,6 @@
 /**
- * The API's one error path: handlers throw AppError (or let zod and Temporal errors
- * through) and the middleware answers `{ error: { code, message, details } }`. Unexpected
+ * The API's one error path: handlers throw AppError (or let zod errors through) and the
+ * middleware answers `{ error: { code, message, details } }`. Unexpected
  * errors become a generic 500; their details go to the log, never to the caller.
  */
 import { STATUS_CODES } from 'node:http';
@@ -45,6 +45,17 @@ export function invalidInput(error: ZodError, prefix = ''): AppError {
   return invalidRequest(fieldProblems(error, prefix));
 }
 
+/**
+ * What a gateway throws when the workflow engine did not answer. It is the only failure of
+ * Temporal that routes see: what a workflow said (ended, refused) comes back as a result.
+ */
+export class WorkflowEngineUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('the workflow engine did not answer', { cause });
+    this.name = 'WorkflowEngineUnavailable';
+  }
+}
+
 /** 503: the workflow engine did not answer; the caller should retry what it asked for. */
 export function workflowEngineUnavailable(retryAdvice: string, cause: unknown): AppError {
   return new AppError(503, 'temporarily_unavailable', `could not reach the workflow engine; ${retryAdvice}`, undefined, cause);
@@ -83,6 +94,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (error instanceof AppError) {
       if (error.httpStatus >= 500) logger.error({ err: error.cause ?? error, path: req.path, requestId: res.locals.requestId }, error.message);
       res.status(error.httpStatus).json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+      return;
+    }
+    if (error instanceof WorkflowEngineUnavailable) {
+      // Routes give their own retry advice; this is the answer when one did not.
+      logger.error({ err: error.cause, path: req.path, requestId: res.locals.requestId }, error.message);
+      res.status(503).json({ error: { code: 'temporarily_unavailable', message: 'could not reach the workflow engine; retry' } });
       return;
     }
     if (error instanceof ZodError) {

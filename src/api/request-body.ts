@@ -1,11 +1,12 @@
 /**
- * Request bodies are checked in two steps before anything is stored: no string (or property
- * name) may hold a NUL character, which PostgreSQL's text and jsonb cannot store; then the
- * route's schema. The NUL check walks the raw body rather than the schema's output because
- * webhooks are stored as they came, fields the schema does not know included, and one check
- * here is simpler than a refinement on every string schema.
+ * Reading requests: path ids, and bodies. A body is checked in two steps before anything is
+ * stored: no string (or property name) may hold a NUL character, which PostgreSQL's text
+ * and jsonb cannot store; then the route's schema. The NUL check walks the raw body rather
+ * than the schema's output because webhooks are stored as they came, fields the schema
+ * does not know included, and one check here is simpler than a refinement on every string
+ * schema.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { fieldName, invalidInput, invalidRequest, type FieldProblem } from './errors';
 
 const NUL = '\u0000';
@@ -48,5 +49,14 @@ export function parseRequestBody<S extends z.ZodType>(schema: S, body: unknown):
   if (nulProblems.length > 0) throw invalidRequest(nulProblems);
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw invalidInput(parsed.error);
+  return parsed.data;
+}
+
+const pathIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'only letters, digits and . _ : -');
+
+/** A path parameter as an id, or a 400 naming it. */
+export function parsePathId(value: unknown, field: string): string {
+  const parsed = pathIdSchema.safeParse(value);
+  if (!parsed.success) throw invalidInput(parsed.error, field);
   return parsed.data;
 }

@@ -2,10 +2,12 @@
  * Operator routes over HTTP: merchants and products, the order view, manual restart.
  */
 import request from 'supertest';
+import { WorkflowEngineUnavailable } from '../../src/api/errors';
 import { findMerchant } from '../../src/db/repositories/catalog/merchants';
+import { saveInstanceAppInfo, upsertInstance } from '../../src/db/repositories/subscription/instances';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
 import { signWebhook } from '../../src/platform/security/standard-webhooks';
-import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
+import { apiHarness, uniqueId, unusedAddress, type ApiHarness, type ApiHarnessOptions } from '../helpers/api-harness';
 
 let h: ApiHarness;
 let production: ApiHarness;
@@ -201,14 +203,9 @@ describe('orders', () => {
     expect(res.body.error).toMatchObject({ code: 'invalid_request', details: [{ field: 'reason', reason: 'must not contain NUL characters' }] });
   });
 
-  /** POSTs a restart through an API whose restart of the workflows `unreachable` picks fails as it does with Temporal down. */
-  async function restartWithUnreachable(orderId: string, unreachable: (workflowId: string) => boolean) {
-    const harness = await apiHarness({}, {
-      gateway: (real) => ({
-        ...real,
-        restart: (id, restartRequest) => (unreachable(id) ? Promise.reject(new Error('14 UNAVAILABLE: No connection established')) : real.restart(id, restartRequest)),
-      }),
-    });
+  /** POSTs a restart through an API built with `options` (a gateway that fails, or Temporal where nothing listens). */
+  async function restartThrough(orderId: string, options: ApiHarnessOptions) {
+    const harness = await apiHarness({}, options);
     try {
       return await request(harness.app).post(`/v1/orders/${orderId}/restart`).set(operator(harness)).send({ reason: 'merchant is back' });
     } finally {
@@ -220,7 +217,13 @@ describe('orders', () => {
     const { orderId, workflowId } = await paidOrder();
     const secondLine = await paidOrder({ orderId, orderLineId: `${orderId}-000002` });
 
-    const res = await restartWithUnreachable(orderId, (id) => id === secondLine.workflowId);
+    const res = await restartThrough(orderId, {
+      gateway: (real) => ({
+        ...real,
+        restart: (id, restartRequest) =>
+          id === secondLine.workflowId ? Promise.reject(new WorkflowEngineUnavailable(new Error('14 UNAVAILABLE: No connection established'))) : real.restart(id, restartRequest),
+      }),
+    });
 
     expect(res.status).toBe(503);
     expect(res.body.error).toEqual({ code: 'temporarily_unavailable', message: 'could not reach the workflow engine; restarted 1 of 2 order lines; retry the restart' });
@@ -231,7 +234,7 @@ describe('orders', () => {
   test('when the workflow engine cannot be reached at all, then 503 temporarily_unavailable and nothing is recorded', async () => {
     const { orderId } = await paidOrder();
 
-    const res = await restartWithUnreachable(orderId, () => true);
+    const res = await restartThrough(orderId, { temporalAddress: await unusedAddress() });
 
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('temporarily_unavailable');
@@ -247,10 +250,61 @@ describe('orders', () => {
     const { rows } = await h.db.query("select count(*)::int as n from operator_actions where target_id = $1", [orderId]);
     expect(rows[0]).toEqual({ n: 0 });
   });
+
+  describe('instances', () => {
+    test('when an instance has app info, then GET shows it with the password masked', async () => {
+      const { orderId, workflowId } = await paidOrder();
+      const instanceId = uniqueId('inst-');
+      const row = { instanceId, workflowId, merchantId, orderId, orderLineId: `${orderId}-000001`, productId };
+      await upsertInstance(h.db, { ...row, skuCode: 'basic', status: 'active', expireTime: '2030-01-01T00:00:00.000Z' });
+      const appInfo = { frontEndUrl: 'https://app.example.com', adminUrl: 'https://app.example.com/admin', userName: 'admin', password: 'initial-Passw0rd' };
+      await saveInstanceAppInfo(h.db, { ...row, appInfoEnc: h.encryptor.encrypt(JSON.stringify(appInfo)) });
+
+      const res = await request(h.app).get(`/v1/instances/${instanceId}`).set(operator(h));
+
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ instanceId, status: 'active', skuCode: 'basic', expireTime: '2030-01-01T00:00:00.000Z', workflowId: row.workflowId });
+      expect(res.body.appInfo).toEqual({ ...appInfo, password: '********' });
+      expect(JSON.stringify(res.body)).not.toContain('initial-Passw0rd');
+      expect(res.body).not.toHaveProperty('appInfoEnc');
+      // No worker answers the status query here: the stored row is the whole answer.
+      expect(res.body.subscription).toBeNull();
+    });
+
+    test('when the instance is unknown, then 404 instance_not_found', async () => {
+      const res = await request(h.app).get(`/v1/instances/${uniqueId('nobody-')}`).set(operator(h));
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('instance_not_found');
+    });
+  });
 });
 
-test('health check reports the database and the workflow engine', async () => {
-  const res = await request(h.app).get('/healthz');
-  expect(res.status).toBe(200);
-  expect(res.body).toEqual({ status: 'ok', database: true, temporal: true });
+describe('health check', () => {
+  /** GET /healthz on an API built with `options`. */
+  async function healthThrough(options: ApiHarnessOptions) {
+    const harness = await apiHarness({}, options);
+    try {
+      return await request(harness.app).get('/healthz');
+    } finally {
+      await harness.close();
+    }
+  }
+
+  test('when PostgreSQL and Temporal answer, then 200 ok', async () => {
+    const res = await request(h.app).get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', database: true, temporal: true });
+  });
+
+  test('when nothing listens at the Temporal address, then 503 and temporal false', async () => {
+    const res = await healthThrough({ temporalAddress: await unusedAddress() });
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ status: 'degraded', database: true, temporal: false });
+  });
+
+  test('when PostgreSQL does not answer, then 503 and database false', async () => {
+    const res = await healthThrough({ databaseUrl: `postgres://nobody:nothing@${await unusedAddress()}/none` });
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ status: 'degraded', database: false, temporal: true });
+  });
 });

@@ -6,20 +6,14 @@ import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
 import { findMerchant, upsertMerchant, upsertProduct } from '../../db/repositories/catalog/merchants';
 import type { Encryptor } from '../../platform/security/encryption';
-import { AppError, invalidInput } from '../errors';
-import { parseRequestBody } from '../request-body';
-import { merchantBodySchema, pathIdSchema, productBodySchema } from '../schemas';
+import { AppError } from '../errors';
+import { parsePathId, parseRequestBody } from '../request-body';
+import { merchantBodySchema, productBodySchema } from './schemas';
 
 export interface MerchantRouterDeps {
   db: Db;
   encryptor: Encryptor;
   mode: 'development' | 'production';
-}
-
-export function parsePathId(value: unknown, field: string): string {
-  const parsed = pathIdSchema.safeParse(value);
-  if (!parsed.success) throw invalidInput(parsed.error, field);
-  return parsed.data;
 }
 
 export function createMerchantRouter({ db, encryptor, mode }: MerchantRouterDeps): Router {

@@ -1,8 +1,16 @@
 /**
  * How the API (and anything else) talks to subscription workflows: one place that knows
- * their ids, task queue, start options and messages.
+ * their ids, task queue, start options and messages, and the only file under src/api that
+ * imports the Temporal SDK. It answers in domain terms: what the subscription said ("ended",
+ * "not checkable", a verdict), or WorkflowEngineUnavailable when Temporal did not answer.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
 import type { PolicyTable } from '../../workflows/windows/policy';
 import { FulfillmentStatusAttribute, MerchantIdAttribute, OrderIdAttribute } from '../../shared/search-attributes';
@@ -21,15 +29,27 @@ import {
   type SubscriptionSnapshot,
 } from '../../workflows/subscription/messages';
 import type { subscriptionWorkflow } from '../../workflows/subscription/workflow';
+import { WorkflowEngineUnavailable } from '../errors';
+
+/**
+ * The answer to "may this change happen?". A verdict is the merchant's;
+ * the other kinds say why no merchant was asked. Each kind carries `allowed` and `reason`,
+ * so a caller that only needs the answer can read it without looking at the kind.
+ */
+export type ChangeCheckResult =
+  | ({ kind: 'verdict' } & ChangeCheckAnswer)
+  | { kind: 'not-checkable'; allowed: false; reason: string }
+  | { kind: 'ended'; allowed: false; reason: string };
 
 export interface SubscriptionGateway {
-  /** Starts the subscription's workflow, or signals it when it runs already. */
+  /** Starts the subscription's workflow, or signals it when it runs already (or has ended: `duplicate`). */
   deliverOrderPaid(event: OrderPaidEvent): Promise<{ workflowId: string; duplicate: boolean }>;
-  /** Signals a later event to a running subscription; WorkflowNotFoundError when it has ended. */
-  deliverLifecycleEvent(workflowId: string, event: LifecycleEvent): Promise<void>;
+  /** Signals a later event to a running subscription. */
+  deliverLifecycleEvent(workflowId: string, event: LifecycleEvent): Promise<'delivered' | 'ended'>;
   /** Asks the merchant, through the subscription, whether a change at renewal is possible. */
-  checkChange(workflowId: string, request: ChangeCheckRequest): Promise<ChangeCheckAnswer>;
-  restart(workflowId: string, request: RestartRequest): Promise<void>;
+  checkChange(workflowId: string, request: ChangeCheckRequest): Promise<ChangeCheckResult>;
+  /** An operator's manual retry. */
+  restart(workflowId: string, request: RestartRequest): Promise<'restarted' | 'ended'>;
   /** The workflow's own view; with a timeout, gives up when no worker answers in time. */
   status(workflowId: string, options?: { timeoutMs?: number }): Promise<SubscriptionSnapshot>;
 }
@@ -38,6 +58,17 @@ export function createSubscriptionGateway(
   client: Client,
   options: { taskQueue: string; policy: PolicyTable; lifecycle: LifecycleSettings },
 ): SubscriptionGateway {
+  /** Sends a signal to a subscription that may have ended. */
+  async function signal(workflowId: string, send: (handle: WorkflowHandle) => Promise<void>): Promise<'delivered' | 'ended'> {
+    try {
+      await send(client.workflow.getHandle(workflowId));
+      return 'delivered';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return 'ended';
+      throw new WorkflowEngineUnavailable(error);
+    }
+  }
+
   return {
     async deliverOrderPaid(event) {
       const workflowId = subscriptionWorkflowId(subscriptionKey(event.order));
@@ -60,23 +91,34 @@ export function createSubscriptionGateway(
         return { workflowId, duplicate: false };
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, duplicate: true };
-        throw error;
+        throw new WorkflowEngineUnavailable(error);
       }
     },
-    async deliverLifecycleEvent(workflowId, event) {
-      await client.workflow.getHandle(workflowId).signal(lifecycleEventSignal, event);
-    },
-    async checkChange(workflowId, request) {
-      // The event id as update id: a redelivered webhook (the sender gave up waiting, or we
-      // crashed before storing the answer) gets the first check's verdict, not a second call.
-      return client.workflow.getHandle(workflowId).executeUpdate(changeCheckUpdate, { args: [request], updateId: `change-check:${request.eventId}` });
-    },
+
+    deliverLifecycleEvent: (workflowId, event) => signal(workflowId, (handle) => handle.signal(lifecycleEventSignal, event)),
+
     async restart(workflowId, request) {
-      await client.workflow.getHandle(workflowId).signal(restartSignal, request);
+      const delivered = await signal(workflowId, (handle) => handle.signal(restartSignal, request));
+      return delivered === 'delivered' ? 'restarted' : 'ended';
     },
-    async status(workflowId, options) {
+
+    async checkChange(workflowId, request) {
+      try {
+        // The event id as update id: a redelivered webhook (the sender gave up waiting, or
+        // we crashed before storing the answer) gets the first check's verdict, not a second call.
+        const answer = await client.workflow.getHandle(workflowId).executeUpdate(changeCheckUpdate, { args: [request], updateId: `change-check:${request.eventId}` });
+        return { kind: 'verdict', ...answer };
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return { kind: 'ended', allowed: false, reason: `subscription ${workflowId} is no longer running` };
+        // The workflow's validator refused it: no live instance to ask about.
+        if (error instanceof WorkflowUpdateFailedError) return { kind: 'not-checkable', allowed: false, reason: error.cause?.message ?? error.message };
+        throw new WorkflowEngineUnavailable(error);
+      }
+    },
+
+    async status(workflowId, statusOptions) {
       const query = (): Promise<SubscriptionSnapshot> => client.workflow.getHandle(workflowId).query(statusQuery);
-      return options?.timeoutMs ? client.connection.withDeadline(Date.now() + options.timeoutMs, query) : query();
+      return statusOptions?.timeoutMs ? client.connection.withDeadline(Date.now() + statusOptions.timeoutMs, query) : query();
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Encryptor } from '../../platform/security/encryption';
 import type { SubscriptionSnapshot } from '../../workflows/subscription/messages';
 import type { SubscriptionGateway } from './gateway';
 import { AppError } from '../errors';
-import { parsePathId } from '../catalog/merchants';
+import { parsePathId } from '../request-body';
 
 export interface InstanceRouterDeps {
   db: Db;

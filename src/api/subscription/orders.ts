@@ -3,22 +3,28 @@
  * and the manual restart that makes a waiting subscription try again now.
  */
 import express, { Router } from 'express';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
 import type { Db } from '../../db/pool';
 import { listCallAttempts } from '../../db/repositories/subscription/call-attempts';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { findOrder, type OrderLineView } from '../../db/repositories/subscription/orders';
 import type { SubscriptionSnapshot } from '../../workflows/subscription/messages';
 import type { SubscriptionGateway } from './gateway';
-import { AppError, workflowEngineUnavailable } from '../errors';
-import { parseRequestBody } from '../request-body';
-import { restartBodySchema } from '../schemas';
-import { parsePathId } from '../catalog/merchants';
+import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
+import { parsePathId, parseRequestBody } from '../request-body';
+import { id64 } from './schemas';
 
 export interface OrderRouterDeps {
   db: Db;
   gateway: SubscriptionGateway;
 }
+
+const restartBodySchema = z
+  .object({
+    reason: z.string().trim().min(3, 'say why (at least 3 characters)').max(1000),
+    orderLineId: id64.optional(),
+  })
+  .strict();
 
 /** One status for the whole order: still provisioning while any line is, failed if any line failed. */
 function orderStatus(lines: OrderLineView[]): string {
@@ -76,12 +82,11 @@ export function createOrderRouter({ db, gateway }: OrderRouterDeps): Router {
     let unreachable: { cause: unknown } | undefined;
     for (const line of lines) {
       try {
-        await gateway.restart(line.workflowId, { requestedBy: operator, reason });
-        restarted.push(line.workflowId);
+        if ((await gateway.restart(line.workflowId, { requestedBy: operator, reason })) === 'restarted') restarted.push(line.workflowId);
       } catch (error) {
-        if (error instanceof WorkflowNotFoundError) continue;
+        if (!(error instanceof WorkflowEngineUnavailable)) throw error;
         // Temporal did not answer: the other lines would wait for the same timeout.
-        unreachable = { cause: error };
+        unreachable = { cause: error.cause };
         break;
       }
     }

@@ -1,0 +1,45 @@
+/**
+ * Idempotency of the webhook: every event is stored under its webhook-id, with the answer
+ * once it was delivered. A redelivery of an answered event gets the stored answer and
+ * causes nothing; one whose delivery failed (503) is delivered now.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from '../../db/pool';
+import { completeInboundEvent, insertInboundEvent } from '../../db/repositories/ingress/inbound-events';
+import { AppError } from '../errors';
+import type { AcceptedEvent, Answer } from './handlers';
+
+export interface StoredEvent {
+  /** When the event was first stored. */
+  acceptedAt: Date;
+  /** The answer given before, when this is a redelivery of an answered event. */
+  answer?: Answer;
+}
+
+const sha256 = (body: Buffer): string => createHash('sha256').update(body).digest('hex');
+
+/**
+ * Stores the event and the handler's writes in one transaction. 409 when the webhook-id
+ * was used before for another payload: then nothing is written.
+ */
+export async function storeEvent(
+  db: Db,
+  e: { eventId: string; eventType: string; payload: unknown; body: Buffer; accepted: AcceptedEvent },
+): Promise<StoredEvent> {
+  const payloadSha256 = sha256(e.body);
+  const recorded = await db.withTransaction(async (tx) => {
+    const result = await insertInboundEvent(tx, { eventId: e.eventId, eventType: e.eventType, payload: e.payload, payloadSha256, workflowId: e.accepted.workflowId });
+    if (!result.inserted && result.row.payloadSha256 !== payloadSha256) {
+      throw new AppError(409, 'event_id_reused', `webhook-id ${e.eventId} was already used for a different payload`);
+    }
+    await e.accepted.store?.(tx, { firstTime: result.inserted, acceptedAt: result.row.receivedAt });
+    return result.row;
+  });
+  const answered = recorded.responseStatus !== null;
+  return { acceptedAt: recorded.receivedAt, ...(answered ? { answer: { status: recorded.responseStatus as number, body: recorded.responseBody } } : {}) };
+}
+
+/** Stores the answer, which every redelivery of the event gets from now on. */
+export async function storeAnswer(db: Db, eventId: string, answer: Answer): Promise<void> {
+  await completeInboundEvent(db, eventId, answer.status, answer.body);
+}

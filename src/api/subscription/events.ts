@@ -1,0 +1,118 @@
+/**
+ * The subscription's marketplace events, one handler per type: order.paid starts (or
+ * reaches) the subscription's workflow; later events find their subscription by what they
+ * name and are signalled to it; a change check asks it and waits for the verdict.
+ */
+import type { Db } from '../../db/pool';
+import { insertPaidOrderLine } from '../../db/repositories/subscription/orders';
+import { subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
+import type { LifecycleEvent } from '../../workflows/subscription/messages';
+import { productOnSale } from '../catalog/catalogue';
+import { eventHandler, type Answer, type DeliveryContext, type EventHandler, type EventTable } from '../ingress/handlers';
+import type { SubscriptionGateway } from './gateway';
+import { refuseOtherProductOnLine } from './order-lines';
+import { toPaidOrder } from './paid-order';
+import {
+  changeRequestedDataSchema,
+  orderPaidDataSchema,
+  orderRenewedDataSchema,
+  orderUnsubscribedDataSchema,
+  orderUpgradedDataSchema,
+  violationDataSchema,
+  type SubscriptionTarget,
+} from './schemas';
+import { subscriptionNamedBy } from './targets';
+import type { z } from 'zod';
+
+export interface SubscriptionEventDeps {
+  db: Db;
+  gateway: SubscriptionGateway;
+}
+
+const accepted = (eventId: string, workflowId: string, extra: Record<string, unknown> = {}): Answer => ({
+  status: 202,
+  body: { eventId, workflowId, status: 'accepted', ...extra },
+});
+
+const conflict = (code: string, message: string): Answer => ({ status: 409, body: { error: { code, message } } });
+
+const ended = (workflowId: string): Answer => conflict('subscription_ended', `subscription ${workflowId} is no longer running`);
+
+export function subscriptionEvents({ db, gateway }: SubscriptionEventDeps): EventTable {
+  /** A later event for a running subscription, delivered as the workflow's lifecycle signal. */
+  function signalled<S extends z.ZodType<SubscriptionTarget>>(schema: S, toEvent: (data: z.output<S>, context: DeliveryContext) => LifecycleEvent): EventHandler {
+    return eventHandler(schema, async (data) => {
+      const workflowId = await subscriptionNamedBy(db, data);
+      return {
+        workflowId,
+        async deliver(context) {
+          const delivery = await gateway.deliverLifecycleEvent(workflowId, toEvent(data, context));
+          return delivery === 'ended' ? ended(workflowId) : accepted(context.eventId, workflowId);
+        },
+      };
+    });
+  }
+
+  return {
+    'order.paid': eventHandler(orderPaidDataSchema, async (data) => {
+      const order = toPaidOrder(data, await productOnSale(db, data));
+      const workflowId = subscriptionWorkflowId(subscriptionKey(order));
+      return {
+        workflowId,
+        location: `/v1/orders/${encodeURIComponent(order.orderId)}`,
+        async store(tx, { firstTime, acceptedAt }) {
+          await refuseOtherProductOnLine(tx, order);
+          if (firstTime) await insertPaidOrderLine(tx, order, workflowId, acceptedAt);
+        },
+        async deliver({ eventId, acceptedAtMs }) {
+          const { duplicate } = await gateway.deliverOrderPaid({ eventId, acceptedAtMs, order });
+          return accepted(eventId, workflowId, { duplicate });
+        },
+      };
+    }),
+
+    'order.renewed': signalled(orderRenewedDataSchema, (d, context) => ({
+      ...context,
+      kind: 'order.renewed',
+      scene: d.scene,
+      orderId: d.orderId,
+      orderLineId: d.orderLineId,
+      expireTime: new Date(d.expireTime).toISOString(),
+      productId: d.productId,
+    })),
+
+    'order.upgraded': signalled(orderUpgradedDataSchema, (d, context) => ({
+      ...context,
+      kind: 'order.upgraded',
+      orderId: d.orderId,
+      orderLineId: d.orderLineId,
+      skuCode: d.skuCode,
+      amount: d.amount,
+      currency: d.currency,
+    })),
+
+    'order.unsubscribed': signalled(orderUnsubscribedDataSchema, (d, context) => ({ ...context, kind: 'order.unsubscribed', orderId: d.orderId, orderLineId: d.orderLineId })),
+
+    'instance.violation': signalled(violationDataSchema, (d, context) => ({ ...context, kind: 'instance.violation', reason: d.reason })),
+
+    'instance.violation_lifted': signalled(violationDataSchema, (d, context) => ({ ...context, kind: 'instance.violation_lifted', reason: d.reason })),
+
+    'order.change_requested': eventHandler(changeRequestedDataSchema, async (data) => {
+      const workflowId = await subscriptionNamedBy(db, data);
+      return {
+        workflowId,
+        async deliver({ eventId }) {
+          const result = await gateway.checkChange(workflowId, { eventId, ...data.productInfo });
+          switch (result.kind) {
+            case 'verdict':
+              return { status: 200, body: { eventId, workflowId, allowed: result.allowed, reason: result.reason, resultCode: result.resultCode } };
+            case 'not-checkable':
+              return conflict('not_checkable', result.reason);
+            case 'ended':
+              return ended(workflowId);
+          }
+        },
+      };
+    }),
+  };
+}
