@@ -4,11 +4,13 @@
  * its workflow through signal-with-start; repeats have one effect.
  */
 import request from 'supertest';
+import type { Express } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { insertPaidOrderLine } from '../../src/db/repositories/subscription/orders';
 import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
-import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
+import { apiHarness, uniqueId, unusedAddress, type ApiHarness } from '../helpers/api-harness';
+import { until } from '../helpers/until';
 import { refuseOtherProductOnLine } from '../../src/api/subscription/order-lines';
 import type { PaidOrder } from '../../src/workflows/subscription/messages';
 
@@ -41,11 +43,20 @@ afterAll(async () => {
   await h?.close();
 });
 
-function post(event: unknown, options: { id?: string; secret?: string; nowMs?: number; raw?: string } = {}) {
+function post(event: unknown, options: { id?: string; secret?: string; nowMs?: number; raw?: string; app?: Express } = {}) {
   const body = options.raw ?? JSON.stringify(event);
   const id = options.id ?? uniqueId('msg_');
   const headers = signWebhook(options.secret ?? h.config.webhook.secret, id, body, options.nowMs);
-  return request(h.app).post('/v1/marketplace/events').set(headers).set('content-type', 'application/json').send(body);
+  return request(options.app ?? h.app).post('/v1/marketplace/events').set(headers).set('content-type', 'application/json').send(body);
+}
+
+/** Sessions of the test database waiting for an advisory lock that another one holds. */
+async function waitingForAdvisoryLock(): Promise<number> {
+  const { rows } = await h.db.query<{ n: number }>(
+    `select count(*)::int as n from pg_locks l join pg_database d on d.oid = l.database
+      where l.locktype = 'advisory' and not l.granted and d.datname = current_database()`,
+  );
+  return rows[0]!.n;
 }
 
 async function storedEvents(eventId: string): Promise<number> {
@@ -250,21 +261,28 @@ describe('accepted events', () => {
     const first = paid(productId);
     let commitFirst!: () => void;
     const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
+    let lineInserted!: () => void;
+    const firstHoldsLine = new Promise<void>((resolve) => (lineInserted = resolve));
     const firstDone = h.db.withTransaction(async (tx) => {
       await refuseOtherProductOnLine(tx, first);
       await insertPaidOrderLine(tx, first, `subscription:${first.orderId}:${first.orderLineId}`, new Date());
+      lineInserted();
       await firstMayCommit;
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await firstHoldsLine;
 
     let secondSettled = false;
     const secondDone = h.db.withTransaction((tx) => refuseOtherProductOnLine(tx, paid(otherProductId))).finally(() => (secondSettled = true));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // Without the lock the second check would already have passed, seeing no line yet.
-    expect(secondSettled).toBe(false);
-
-    commitFirst();
-    await firstDone;
+    try {
+      // The second transaction is queued behind the first one's lock on the line; without the
+      // lock it would have passed already, seeing no line yet.
+      await until(waitingForAdvisoryLock, (waiting) => waiting > 0);
+      expect(secondSettled).toBe(false);
+    } finally {
+      // Also when the wait failed: an open transaction would hold its client past the suite.
+      commitFirst();
+      await firstDone;
+    }
     await expect(secondDone).rejects.toMatchObject({ httpStatus: 409, code: 'order_line_conflict' });
   });
 
@@ -404,5 +422,54 @@ describe('later events', () => {
     expect(first.body.error.code).toBe('subscription_ended');
     expect(again.status).toBe(409);
     expect(again.body).toEqual(first.body);
+  });
+});
+
+describe('Temporal unreachable', () => {
+  test('when Temporal cannot be reached, then 503 with nothing answered, and a redelivery of the same webhook-id completes the event', async () => {
+    const down = await apiHarness({}, { temporalAddress: await unusedAddress() });
+    const event = order();
+    const id = uniqueId('msg_');
+    const workflowId = `subscription:${event.data.orderId}:${event.data.orderLineId}`;
+    try {
+      const first = await post(event, { id, app: down.app });
+      expect(first.status).toBe(503);
+      expect(first.body.error).toEqual({ code: 'temporarily_unavailable', message: 'could not reach the workflow engine; retry the delivery' });
+    } finally {
+      await down.close();
+    }
+    const { rows } = await h.db.query('select response_status from inbound_events where event_id = $1', [id]);
+    expect(rows).toEqual([{ response_status: null }]);
+    expect(await workflowExists(workflowId)).toBe(false);
+
+    const redelivered = await post(event, { id });
+
+    expect(redelivered.status).toBe(202);
+    expect(redelivered.body).toEqual({ eventId: id, workflowId, status: 'accepted', duplicate: false });
+    expect(await signals(workflowId, 'orderPaid')).toHaveLength(1);
+    const stored = await h.db.query('select response_status from inbound_events where event_id = $1', [id]);
+    expect(stored.rows).toEqual([{ response_status: 202 }]);
+    const lines = await h.db.query('select count(*)::int as n from order_lines where order_id = $1', [event.data.orderId]);
+    expect(lines.rows).toEqual([{ n: 1 }]);
+  });
+
+  test('when Temporal cannot be reached for a later event, then 503, and the redelivery signals it once', async () => {
+    const event = order();
+    const paid = await post(event);
+    const violation = { type: 'instance.violation', data: { subscription: { orderId: event.data.orderId, orderLineId: event.data.orderLineId }, reason: 'spam' } };
+    const id = uniqueId('msg_');
+    const down = await apiHarness({}, { temporalAddress: await unusedAddress() });
+    try {
+      expect((await post(violation, { id, app: down.app })).status).toBe(503);
+    } finally {
+      await down.close();
+    }
+    expect(await signals(paid.body.workflowId, 'lifecycleEvent')).toHaveLength(0);
+
+    const redelivered = await post(violation, { id });
+
+    expect(redelivered.status).toBe(202);
+    expect(redelivered.body).toEqual({ eventId: id, workflowId: paid.body.workflowId, status: 'accepted' });
+    expect(await signals(paid.body.workflowId, 'lifecycleEvent')).toHaveLength(1);
   });
 });
