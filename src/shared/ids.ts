@@ -2,21 +2,31 @@
 
 export interface SubscriptionKey {
   orderId: string;
-  /** Order line for periodic and one-time orders; the product for pay-per-use ones. */
+  /** Order line for periodic and one-time orders; the product for pay-per-use items and packages. */
   lineKey: string;
 }
 
-/** Pay-per-use: one instance per billing item, several of which may share an order line. */
+/**
+ * Whether a subscription is keyed by its product rather than its order line. Pay-per-use
+ * orders create one instance per billing item (spec §2.1), and up to 30 stop-when-used-up
+ * packages can be bought in one order, each its own instance (§6); items of either kind
+ * may share an order line, so the line alone would make them one subscription.
+ */
+export function keyedByProduct(chargingMode: string): boolean {
+  return chargingMode === 'ON_DEMAND' || chargingMode === 'ON_DEMAND_PKG';
+}
+
+/**
+ * @deprecated Pay-per-use items only, without packages. Kept so the create step's current
+ * code compiles while it moves to keyedByProduct; delete it with that move.
+ */
 export function isPayPerUse(chargingMode: string): boolean {
   return chargingMode === 'ON_DEMAND';
 }
 
-/**
- * Pay-per-use orders create one instance per billing item, keyed by orderId + productId
- * (spec §2.1); every other order is keyed by orderId + orderLineId.
- */
+/** orderId + productId for pay-per-use items and packages; orderId + orderLineId for every other order. */
 export function subscriptionKey(order: { orderId: string; orderLineId: string; productId: string; chargingMode: string }): SubscriptionKey {
-  return { orderId: order.orderId, lineKey: isPayPerUse(order.chargingMode) ? order.productId : order.orderLineId };
+  return { orderId: order.orderId, lineKey: keyedByProduct(order.chargingMode) ? order.productId : order.orderLineId };
 }
 
 export function subscriptionWorkflowId(key: SubscriptionKey): string {

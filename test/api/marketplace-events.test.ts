@@ -6,13 +6,14 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { insertPaidOrderLine } from '../../src/db/repositories/subscription/orders';
 import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
 import { apiHarness, uniqueId, unusedAddress, type ApiHarness } from '../helpers/api-harness';
 import { until } from '../helpers/until';
 import { refuseOtherProductOnLine } from '../../src/api/subscription/order-lines';
-import type { PaidOrder } from '../../src/workflows/subscription/messages';
+import type { OrderPaidEvent, PaidOrder } from '../../src/workflows/subscription/messages';
 
 let h: ApiHarness;
 const merchantId = uniqueId('M');
@@ -50,6 +51,17 @@ function post(event: unknown, options: { id?: string; secret?: string; nowMs?: n
   return request(options.app ?? h.app).post('/v1/marketplace/events').set(headers).set('content-type', 'application/json').send(body);
 }
 
+/** Registers a product of the test merchant sold as `chargingMode`. */
+async function productSoldAs(chargingMode: string): Promise<string> {
+  const id = uniqueId(`P-${chargingMode}-`);
+  await request(h.app)
+    .put(`/v1/merchants/${merchantId}/products/${id}`)
+    .set('authorization', `Bearer ${h.config.operatorToken}`)
+    .send({ name: id, chargingMode, retentionDays: 1 })
+    .expect(201);
+  return id;
+}
+
 /** Sessions of the test database waiting for an advisory lock that another one holds. */
 async function waitingForAdvisoryLock(): Promise<number> {
   const { rows } = await h.db.query<{ n: number }>(
@@ -77,6 +89,14 @@ async function workflowExists(workflowId: string): Promise<boolean> {
 async function signals(workflowId: string, name: string) {
   const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name);
+}
+
+/** The order the workflow received with its (first) orderPaid signal, as decoded from history. */
+async function signalledOrder(workflowId: string): Promise<PaidOrder> {
+  const [signal] = await signals(workflowId, 'orderPaid');
+  const payload = signal?.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new Error(`no orderPaid signal in ${workflowId}`);
+  return defaultPayloadConverter.fromPayload<OrderPaidEvent>(payload as Payload).order;
 }
 
 const order = (overrides: Record<string, unknown> = {}) => {
@@ -471,5 +491,61 @@ describe('Temporal unreachable', () => {
     expect(redelivered.status).toBe(202);
     expect(redelivered.body).toEqual({ eventId: id, workflowId: paid.body.workflowId, status: 'accepted' });
     expect(await signals(paid.body.workflowId, 'lifecycleEvent')).toHaveLength(1);
+  });
+});
+
+describe('what reaches the workflow', () => {
+  test('when testFlag is "0" or 0, then the workflow gets no testFlag; "1" and 1 reach it as "1"', async () => {
+    for (const [sent, expected] of [
+      ['0', undefined],
+      [0, undefined],
+      ['1', '1'],
+      [1, '1'],
+    ] as const) {
+      const res = await post(order({ testFlag: sent }));
+      expect(res.status).toBe(202);
+      const received = await signalledOrder(res.body.workflowId);
+      expect(received.testFlag).toBe(expected);
+      if (expected === undefined) expect(received).not.toHaveProperty('testFlag');
+    }
+  });
+
+  test('when testFlag is something other than 0 or 1, then 400 on data.testFlag', async () => {
+    const res = await post(order({ testFlag: '2' }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].field).toBe('data.testFlag');
+  });
+
+  test.each(['ONE_TIME', 'ON_DEMAND', 'ON_DEMAND_PKG'])('when a %s order.paid carries an expireTime, then it is accepted and nothing of it is kept: no expiry reaches the workflow or the order line', async (chargingMode) => {
+    const product = await productSoldAs(chargingMode);
+    const event = order({ productId: product, chargingMode, periodType: undefined, periodNumber: undefined, expireTime: '2030-01-01T00:00:00Z' });
+
+    const res = await post(event);
+
+    expect(res.status).toBe(202);
+    const received = await signalledOrder(res.body.workflowId);
+    expect(received).toMatchObject({ chargingMode, productId: product });
+    expect(received).not.toHaveProperty('expireTime');
+    const lines = await h.db.query('select expire_time from order_lines where order_id = $1', [event.data.orderId]);
+    expect(lines.rows).toEqual([{ expire_time: null }]);
+  });
+
+  test('when two stop-when-used-up packages share an order line, then each gets its own workflow, keyed by its product, and its own order line row', async () => {
+    const orderId = uniqueId('CS');
+    const orderLineId = `${orderId}-000001`;
+    const packages = [await productSoldAs('ON_DEMAND_PKG'), await productSoldAs('ON_DEMAND_PKG')];
+
+    const answers = [];
+    for (const product of packages) {
+      answers.push(await post(order({ orderId, orderLineId, productId: product, chargingMode: 'ON_DEMAND_PKG', periodType: undefined, periodNumber: undefined, expireTime: undefined })));
+    }
+
+    expect(answers.map((a) => a.status)).toEqual([202, 202]);
+    expect(answers.map((a) => a.body.workflowId)).toEqual(packages.map((product) => `subscription:${orderId}:${product}`));
+    for (const [i, product] of packages.entries()) expect(await signalledOrder(answers[i]!.body.workflowId)).toMatchObject({ productId: product });
+    const lines = await h.db.query('select product_id, workflow_id from order_lines where order_id = $1 and order_line_id = $2 order by product_id', [orderId, orderLineId]);
+    expect(lines.rows).toEqual(
+      [...packages].sort().map((product) => ({ product_id: product, workflow_id: `subscription:${orderId}:${product}` })),
+    );
   });
 });

@@ -1,9 +1,20 @@
-/** order.paid as the subscription workflow receives it: the order system's fields checked against the catalogue. */
+/**
+ * order.paid as the subscription workflow receives it: the order system's fields checked
+ * against the catalogue, with two of them narrowed to what may reach a merchant.
+ */
 import type { ProductRow } from '../../db/repositories/catalog/merchants';
 import type { PaidOrder } from '../../workflows/subscription/messages';
 import type { OrderPaidData } from './schemas';
 
+/**
+ * - `testFlag` reaches the merchant only as "1" (a debug order): production calls leave it
+ *   out (spec §1.6), so a "0" from the order system is dropped here.
+ * - Only periodic subscriptions expire. One-time, pay-per-use and package orders have no
+ *   expiry in our lifecycle (no freeze, no release after retention), so an `expireTime`
+ *   the order system sends with them is ignored; the raw event keeps it.
+ */
 export function toPaidOrder(data: OrderPaidData, product: ProductRow): PaidOrder {
+  const expires = data.chargingMode === 'PERIOD';
   return {
     orderId: data.orderId,
     orderLineId: data.orderLineId,
@@ -14,12 +25,12 @@ export function toPaidOrder(data: OrderPaidData, product: ProductRow): PaidOrder
     chargingMode: data.chargingMode,
     periodType: data.periodType,
     periodNumber: data.periodNumber,
-    expireTime: data.expireTime ? new Date(data.expireTime).toISOString() : undefined,
+    ...(expires && data.expireTime ? { expireTime: new Date(data.expireTime).toISOString() } : {}),
     trialFlag: data.trialFlag,
     customer: { customerId: data.customer.customerId, customerName: data.customer.customerName, email: data.customer.email },
     amount: data.amount,
     currency: data.currency,
-    testFlag: data.testFlag,
+    ...(data.testFlag ? { testFlag: '1' } : {}),
     retentionDays: data.retentionDays ?? product.retentionDays,
   };
 }

@@ -10,6 +10,12 @@ export const id64 = z.string().trim().min(1).max(64);
 /** `true`/`false`, or the marketplace's `"1"`/`"0"` and 1/0 flags. */
 const flag = z.union([z.boolean(), z.enum(['0', '1']), z.literal(0), z.literal(1)]).transform((v) => v === true || v === '1' || v === 1);
 
+/**
+ * `testFlag`: `1` marks a debug order, `0` or absent a production one (spec §1.6). The V2
+ * pages make it a string, some V1 pages an integer, so both are read; it becomes a boolean.
+ */
+const debugFlag = z.union([z.enum(['0', '1']), z.literal(0), z.literal(1)]).transform((v) => v === '1' || v === 1);
+
 /** Money as an exact decimal string (numbers are accepted and converted without rounding). */
 const amount = z
   .union([z.string(), z.number()])
@@ -31,6 +37,7 @@ export const orderPaidDataSchema = z
     chargingMode: chargingModeSchema,
     periodType: z.string().trim().min(1).max(16).optional(),
     periodNumber: z.number().int().positive().max(1000).optional(),
+    // Read for every order, used only for periodic ones: nothing else expires (see paid-order.ts).
     expireTime: isoTime.optional(),
     trialFlag: flag.default(false),
     customer: z.object({
@@ -41,7 +48,7 @@ export const orderPaidDataSchema = z
     }),
     amount,
     currency,
-    testFlag: z.enum(['0', '1']).optional(),
+    testFlag: debugFlag.optional(),
     // The customer's level can shorten or lengthen the freeze after expiry (spec §2.4);
     // without it the product's retention applies.
     retentionDays: z.number().int().min(1).max(15).optional(),
@@ -59,8 +66,8 @@ export type OrderPaidData = z.infer<typeof orderPaidDataSchema>;
 
 /**
  * Which subscription a later event is about: its instance, or (while the create is still
- * retrying and there is no instance yet) the order line that bought it. Pay-per-use billing
- * items that share an order line are told apart by their productId.
+ * retrying and there is no instance yet) the order line that bought it. Pay-per-use items
+ * and packages that share an order line are told apart by their productId.
  */
 const subscriptionTarget = {
   instanceId: id64.optional(),

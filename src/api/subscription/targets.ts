@@ -17,8 +17,8 @@ export async function subscriptionNamedBy(db: Queryable, target: SubscriptionTar
   const [workflowId, ...others] = await workflowIdsByOrderLine(db, line);
   if (!workflowId) throw new AppError(422, 'unknown_subscription', `${named} is unknown`, [{ field: 'data.subscription', reason: 'unknown order line' }]);
   if (others.length > 0) {
-    throw new AppError(422, 'ambiguous_subscription', `${named} has ${others.length + 1} pay-per-use items; name one`, [
-      { field: 'data.subscription.productId', reason: 'required when pay-per-use items share the order line' },
+    throw new AppError(422, 'ambiguous_subscription', `${named} has ${others.length + 1} pay-per-use items or packages; name one`, [
+      { field: 'data.subscription.productId', reason: 'required when pay-per-use items or packages share the order line' },
     ]);
   }
   return workflowId;
