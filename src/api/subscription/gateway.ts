@@ -8,6 +8,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -32,7 +33,14 @@ import type { subscriptionWorkflow } from '../../workflows/subscription/workflow
 import { WorkflowEngineUnavailable } from '../errors';
 
 /**
- * The answer to "may this change happen?". A verdict is the merchant's;
+ * How long past the change-check deadline the gateway still waits for the workflow's
+ * answer: the workflow itself answers "refused" at the deadline, and that answer needs a
+ * moment to come back.
+ */
+export const CHANGE_CHECK_ANSWER_MARGIN_MS = 1_000;
+
+/**
+ * The answer to "may this change happen?". A verdict is the merchant's (or the deadline's);
  * the other kinds say why no merchant was asked. Each kind carries `allowed` and `reason`,
  * so a caller that only needs the answer can read it without looking at the kind.
  */
@@ -46,7 +54,11 @@ export interface SubscriptionGateway {
   deliverOrderPaid(event: OrderPaidEvent): Promise<{ workflowId: string; duplicate: boolean }>;
   /** Signals a later event to a running subscription. */
   deliverLifecycleEvent(workflowId: string, event: LifecycleEvent): Promise<'delivered' | 'ended'>;
-  /** Asks the merchant, through the subscription, whether a change at renewal is possible. */
+  /**
+   * Asks the merchant, through the subscription, whether a change at renewal is possible.
+   * Answers within the change-check deadline plus CHANGE_CHECK_ANSWER_MARGIN_MS even when no
+   * worker takes the check: no answer by then is a refusal.
+   */
   checkChange(workflowId: string, request: ChangeCheckRequest): Promise<ChangeCheckResult>;
   /** An operator's manual retry. */
   restart(workflowId: string, request: RestartRequest): Promise<'restarted' | 'ended'>;
@@ -103,15 +115,23 @@ export function createSubscriptionGateway(
     },
 
     async checkChange(workflowId, request) {
+      const { changeCheckDeadlineMs } = options.lifecycle;
       try {
-        // The event id as update id: a redelivered webhook (the sender gave up waiting, or
-        // we crashed before storing the answer) gets the first check's verdict, not a second call.
-        const answer = await client.workflow.getHandle(workflowId).executeUpdate(changeCheckUpdate, { args: [request], updateId: `change-check:${request.eventId}` });
+        // Without a deadline of its own the client waits for a worker to accept the update
+        // for as long as none runs, while the order system waits for an answer.
+        const answer = await client.connection.withDeadline(Date.now() + changeCheckDeadlineMs + CHANGE_CHECK_ANSWER_MARGIN_MS, () =>
+          // The event id as update id: a redelivered webhook (the sender gave up waiting, or
+          // we crashed before storing the answer) gets the first check's verdict, not a second call.
+          client.workflow.getHandle(workflowId).executeUpdate(changeCheckUpdate, { args: [request], updateId: `change-check:${request.eventId}` }),
+        );
         return { kind: 'verdict', ...answer };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return { kind: 'ended', allowed: false, reason: `subscription ${workflowId} is no longer running` };
         // The workflow's validator refused it: no live instance to ask about.
         if (error instanceof WorkflowUpdateFailedError) return { kind: 'not-checkable', allowed: false, reason: error.cause?.message ?? error.message };
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+          return { kind: 'verdict', allowed: false, reason: `refused: no answer within ${changeCheckDeadlineMs} ms (the subscription's worker did not take the check)` };
+        }
         throw new WorkflowEngineUnavailable(error);
       }
     },
