@@ -1,0 +1,216 @@
+/**
+ * `npm run bench:ingest`: the hot path measured against its limits, in one run, on one
+ * Temporal server and one PostgreSQL:
+ *
+ *   raw signalWithStart (no worker)          vs  signed order.paid webhooks through the API
+ *   a one-activity workflow's completions/s  vs  paid orders made active per second
+ *   one bare activity round trip             vs  paid → active at light load
+ *
+ * The API and the worker run as their own processes, as in production. TEMPORAL_ADDRESS and
+ * DATABASE_URL point it at servers you run (a Temporal server on PostgreSQL, say); otherwise
+ * it starts a dev server (SQLite file, as `npm start` does) and an embedded PostgreSQL.
+ * BENCH_ORDERS sets the batch size (default 400). Prints figures and ratios; asserts nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { sendMarketplaceEvent, sampleOrderPaid } from '../../src/dev/marketplace-client';
+import { startMerchantSim } from '../../src/merchant-sim';
+import { startOrderSystemSink } from '../../src/dev/order-system-sink';
+import { freePort } from '../../src/dev/ports';
+import { startService, type ServiceProcess } from '../../src/dev/service-processes';
+import { DEVELOPMENT_SECRETS } from '../../src/platform/config';
+import { installRuntimeLogger } from '../../src/platform/temporal/connection';
+import { createLogger } from '../../src/platform/logger';
+import { startBenchServers } from './servers';
+import { closedLoop, describeLoad, fmt, goal, line, openLoop, percentile } from './load';
+import { pokeSignal } from './workflows';
+
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 400);
+const CONCURRENCY = 16;
+const LIGHT_LOAD_SAMPLES = 30;
+const DEMO = { merchantId: 'bench-merchant', productId: 'bench-product', accessKey: 'bench-merchant-access-key' };
+
+async function main(): Promise<void> {
+  installRuntimeLogger(createLogger('warn', 'bench'), 'WARN');
+  const servers = await startBenchServers();
+  const stops: Array<() => Promise<void>> = [servers.stop];
+  try {
+    const connection = await Connection.connect({ address: servers.temporalAddress });
+    stops.unshift(() => connection.close());
+    const client = new Client({ connection });
+    console.log(`# Ingest and create path — Temporal ${servers.temporalLabel}, PostgreSQL ${servers.postgresLabel}, ${os.cpus().length} cores`);
+
+    console.log('\n## Limits (same servers, no application code)');
+    const raw = await rawSignalWithStart(client);
+    describeLoad(`raw signalWithStart, ${CONCURRENCY} concurrent`, raw);
+    const { completions, roundTrip } = await oneActivityWorkflow(client, servers.temporalAddress);
+    describeLoad(`one-activity workflow completions, ${CONCURRENCY} concurrent starters`, completions);
+    describeLoad('one bare activity round trip (start → result), one at a time', roundTrip);
+
+    console.log('\n## The service (API and worker in their own processes, reference merchant)');
+    const service = await startTheService(servers);
+    stops.unshift(service.stop);
+    const run = Date.now().toString(36);
+    const send = (i: number, tag: string): Promise<void> => sendOrder(service.apiUrl, `${tag}${run}-${i}`);
+
+    const fullFrom = performance.now();
+    const full = await closedLoop(ORDERS, CONCURRENCY, (i) => send(i, 'FULL-'));
+    describeLoad(`signed order.paid webhooks, ${CONCURRENCY} concurrent`, full);
+    const activeFull = await service.waitForActive(full.count, 'FULL-', fullFrom);
+    line('paid orders made active per second (first paid → last active)', `${fmt(activeFull.rate)} /s over ${fmt(activeFull.seconds)} s`);
+
+    const halfFrom = performance.now();
+    const half = await openLoop(full.rate / 2, 10_000, (i) => send(i, 'HALF-'));
+    describeLoad(`signed order.paid webhooks at half that rate (${fmt(full.rate / 2)} /s)`, half);
+    await service.waitForActive(half.count, 'HALF-', halfFrom);
+
+    const light: number[] = [];
+    for (let i = 0; i < LIGHT_LOAD_SAMPLES; i += 1) {
+      const orderId = `LIGHT-${run}-${i}`;
+      const t0 = performance.now();
+      await sendOrder(service.apiUrl, orderId);
+      await service.provisioned(orderId);
+      light.push(performance.now() - t0);
+    }
+    light.sort((a, b) => a - b);
+    line('paid → active (provisioned callback), one at a time', `p50 ${fmt(percentile(light, 50))} ms   p99 ${fmt(percentile(light, 99))} ms`);
+
+    console.log('\n## Goals (ratios against the limits above)');
+    goal('ingest rate / raw signalWithStart rate', full.rate / raw.rate, '≥ 0.80', full.rate / raw.rate >= 0.8);
+    const halfP99 = percentile(half.latencies, 99);
+    goal('API p99 at half load / 50 ms', halfP99 / 50, '≤ 1.00', halfP99 <= 50);
+    goal('orders made active per s / one-activity completions per s', activeFull.rate / completions.rate, '≥ 0.50', activeFull.rate / completions.rate >= 0.5);
+    const latencyRatio = percentile(light, 50) / percentile(roundTrip.latencies, 50);
+    goal('paid → active p50 / bare activity round trip p50', latencyRatio, '≤ 2.00', latencyRatio <= 2);
+    line('instances created at the reference merchant', `${service.merchantCalls()}`);
+    line('bench process RSS', `${fmt(process.memoryUsage().rss / 1024 / 1024, 0)} MiB`);
+  } finally {
+    for (const stop of stops) await stop().catch((error: unknown) => console.error('stop failed:', error));
+  }
+}
+
+/** signalWithStart on a task queue that no worker polls: the server's own cost of taking an event in. */
+async function rawSignalWithStart(client: Client): Promise<Awaited<ReturnType<typeof closedLoop>>> {
+  const taskQueue = `bench-raw-${randomUUID()}`;
+  const result = await closedLoop(ORDERS, CONCURRENCY, async (i) => {
+    await client.workflow.signalWithStart('benchSignalled', { workflowId: `bench-raw-${taskQueue}-${i}`, taskQueue, signal: pokeSignal, signalArgs: [{ i }] });
+  });
+  // Leave nothing for the server to keep: these never run.
+  await Promise.all(Array.from({ length: ORDERS }, (_, i) => client.workflow.getHandle(`bench-raw-${taskQueue}-${i}`).terminate('benchmark done').catch(() => undefined)));
+  return result;
+}
+
+/** A worker in this process runs the one-activity workflow; completions/s with 16 starters, and one at a time for latency. */
+async function oneActivityWorkflow(client: Client, address: string) {
+  const taskQueue = `bench-one-activity-${randomUUID()}`;
+  const { NativeConnection } = await import('@temporalio/worker');
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowsPath: path.join(__dirname, 'workflows.ts'),
+    activities: { benchNoop: async () => undefined },
+  });
+  try {
+    return await worker.runUntil(async () => {
+      const run = (id: string): Promise<void> => client.workflow.execute('benchOneActivity', { workflowId: id, taskQueue });
+      await run(`warm-${taskQueue}`);
+      const completions = await closedLoop(ORDERS, CONCURRENCY, (i) => run(`bench-one-${taskQueue}-${i}`));
+      const roundTrip = await closedLoop(LIGHT_LOAD_SAMPLES, 1, (i) => run(`bench-rt-${taskQueue}-${i}`));
+      return { completions, roundTrip };
+    });
+  } finally {
+    await nativeConnection.close();
+  }
+}
+
+async function sendOrder(apiUrl: string, orderId: string): Promise<void> {
+  const event = sampleOrderPaid({ merchantId: DEMO.merchantId, productId: DEMO.productId, orderId });
+  for (let attempt = 1; ; attempt += 1) {
+    const sent = await sendMarketplaceEvent(apiUrl, DEVELOPMENT_SECRETS.webhookSecret, event);
+    if (sent.status === 202) return;
+    if (sent.status < 500 || attempt >= 5) throw new Error(`order ${orderId}: HTTP ${sent.status} ${JSON.stringify(sent.body)}`);
+  }
+}
+
+/** The reference merchant, an order-system sink, and the API and worker processes. */
+async function startTheService(servers: { temporalAddress: string; databaseUrl: string }) {
+  const provisionedAt = new Map<string, number>();
+  const waiters = new Map<string, () => void>();
+  const sink = await startOrderSystemSink({
+    secret: DEVELOPMENT_SECRETS.orderSystemSecret,
+    onCallback: (callback) => {
+      if (callback.type !== 'instance.provisioned') return;
+      const orderId = String(callback.data.orderId);
+      provisionedAt.set(orderId, performance.now());
+      waiters.get(orderId)?.();
+    },
+  });
+  const merchant = await startMerchantSim({ accessKey: DEMO.accessKey });
+  const apiPort = await freePort();
+  const env = {
+    APP_MODE: 'development',
+    DATABASE_URL: servers.databaseUrl,
+    TEMPORAL_ADDRESS: servers.temporalAddress,
+    TEMPORAL_TASK_QUEUE: `bench-service-${randomUUID()}`,
+    ORDER_SYSTEM_URL: sink.url,
+    PORT: String(apiPort),
+  };
+  const processes: ServiceProcess[] = [];
+  const stop = async (): Promise<void> => {
+    for (const p of processes) await p.stop();
+    await merchant.close();
+    await sink.close();
+  };
+  try {
+    processes.push(await startService('worker', env));
+    processes.push(await startService('api', env));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  await registerCatalogue(apiUrl, merchant.url);
+  return {
+    apiUrl,
+    stop,
+    merchantCalls: () => merchant.createdCount(),
+    provisioned: (orderId: string): Promise<void> =>
+      provisionedAt.has(orderId) ? Promise.resolve() : new Promise((resolve) => waiters.set(orderId, () => resolve())),
+    /** Waits until `count` orders whose id starts with `prefix` are provisioned; the rate runs from the first send (`fromMs`) to the last activation. */
+    async waitForActive(count: number, prefix: string, fromMs: number): Promise<{ rate: number; seconds: number }> {
+      const deadline = performance.now() + 600_000;
+      for (;;) {
+        const done = [...provisionedAt.keys()].filter((id) => id.startsWith(prefix));
+        if (done.length >= count) {
+          const seconds = (Math.max(...done.map((id) => provisionedAt.get(id) ?? 0)) - fromMs) / 1000;
+          return { rate: count / seconds, seconds };
+        }
+        if (performance.now() > deadline) throw new Error(`only ${done.length} of ${count} ${prefix} orders became active`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
+
+async function registerCatalogue(apiUrl: string, productionUrl: string): Promise<void> {
+  const put = async (route: string, body: unknown): Promise<void> => {
+    const response = await fetch(new URL(route, apiUrl), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEVELOPMENT_SECRETS.operatorToken}` },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`PUT ${route} → ${response.status} ${await response.text()}`);
+  };
+  await put(`/v1/merchants/${DEMO.merchantId}`, { name: 'Bench merchant', productionUrl, protocolVersion: 'v2', accessKey: DEMO.accessKey });
+  await put(`/v1/merchants/${DEMO.merchantId}/products/${DEMO.productId}`, { name: 'Bench product', chargingMode: 'PERIOD', retentionDays: 15 });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
