@@ -1,7 +1,7 @@
 /**
  * The API's one error path: handlers throw AppError (or let zod errors through) and the
- * middleware answers `{ error: { code, message, details } }`. Unexpected
- * errors become a generic 500; their details go to the log, never to the caller.
+ * middleware answers `{ error: { code, message, details } }`. Unexpected errors become a
+ * generic 500; their details go to the log, never to the caller.
  */
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
@@ -47,7 +47,8 @@ export function invalidInput(error: ZodError, prefix = ''): AppError {
 
 /**
  * What a gateway throws when the workflow engine did not answer. It is the only failure of
- * Temporal that routes see: what a workflow said (ended, refused) comes back as a result.
+ * Temporal that routes see (what a workflow said, such as "ended", comes back as a result);
+ * each route turns it into a 503 with its own retry advice (workflowEngineUnavailable).
  */
 export class WorkflowEngineUnavailable extends Error {
   constructor(cause: unknown) {
@@ -94,12 +95,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (error instanceof AppError) {
       if (error.httpStatus >= 500) logger.error({ err: error.cause ?? error, path: req.path, requestId: res.locals.requestId }, error.message);
       res.status(error.httpStatus).json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
-      return;
-    }
-    if (error instanceof WorkflowEngineUnavailable) {
-      // Routes give their own retry advice; this is the answer when one did not.
-      logger.error({ err: error.cause, path: req.path, requestId: res.locals.requestId }, error.message);
-      res.status(503).json({ error: { code: 'temporarily_unavailable', message: 'could not reach the workflow engine; retry' } });
       return;
     }
     if (error instanceof ZodError) {

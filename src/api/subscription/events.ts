@@ -3,6 +3,7 @@
  * reaches) the subscription's workflow; later events find their subscription by what they
  * name and are signalled to it; a change check asks it and waits for the verdict.
  */
+import type { z } from 'zod';
 import type { Db } from '../../db/pool';
 import { insertPaidOrderLine } from '../../db/repositories/subscription/orders';
 import { subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
@@ -22,7 +23,6 @@ import {
   type SubscriptionTarget,
 } from './schemas';
 import { subscriptionNamedBy } from './targets';
-import type { z } from 'zod';
 
 export interface SubscriptionEventDeps {
   db: Db;
