@@ -1,34 +1,137 @@
 /**
- * Shared pieces of the workflow suites: the time-skipping environment on the server the
- * global setup started, one workflow bundle per file, and fake activities at the activity
- * boundary (jest mocks cannot reach into the workflow sandbox).
+ * Shared pieces of the workflow suites: the suite itself (a time-skipping server, one
+ * workflow bundle per file, a worker per test), fake activities at the activity boundary
+ * (jest mocks cannot reach into the workflow sandbox), orders and events dated on the
+ * server's clock, readers of workflow histories, and the steps that move the clock.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
-import { connectTimeSkippingEnvironment } from '../../src/dev/temporal-servers';
+import { connectTimeSkippingEnvironment, startTimeSkippingServer, type RunningTemporal } from '../../src/dev/temporal-servers';
 import { PRODUCTION_POLICY } from '../../src/workflows/windows/policy';
-import type { LifecycleSettings, OrderPaidEvent, PaidOrder, SubscriptionSnapshot } from '../../src/workflows/subscription/messages';
+import type {
+  LifecycleSettings,
+  OrderPaidEvent,
+  OrderRenewedEvent,
+  OrderUnsubscribedEvent,
+  OrderUpgradedEvent,
+  PaidOrder,
+  SubscriptionSnapshot,
+  ViolationEvent,
+} from '../../src/workflows/subscription/messages';
 import type { MerchantCallOutcome } from '../../src/protocol/outcome';
 import type { QueryInstanceOutcome } from '../../src/activities/subscription/merchant-operations';
 import { ensureSearchAttributes } from '../../src/platform/temporal/search-attributes';
 import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
+import { until } from './until';
 
-export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  quietRuntime();
-  const address = process.env.TEST_TIME_SKIPPING_ADDRESS;
-  if (!address) throw new Error('TEST_TIME_SKIPPING_ADDRESS is not set: run through jest so the global setup starts the server');
-  return connectTimeSkippingEnvironment(address);
-}
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const EventType = temporal.api.enums.v1.EventType;
 
-export async function bundle(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'), logger: quietLogger });
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+
+// ---- the suite -------------------------------------------------------------------------------
+
+/** Workflow-suite logging: warnings and errors only. */
+function quietRuntime(): void {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
 }
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+function bundle(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'), logger: quietLogger });
+}
+
+/**
+ * A time-skipping environment on a server, prepared as every suite expects it: our search
+ * attributes registered, and the clock locked. The standalone server starts with its clock
+ * unlocked and, with nothing else pending, would jump straight to the 10-year execution
+ * timeout of any idle workflow; locked, time moves only when a suite asks for it.
+ */
+export async function lockedTimeSkippingEnv(address: string): Promise<TestWorkflowEnvironment> {
+  const env = await connectTimeSkippingEnvironment(address);
+  try {
+    await ensureSearchAttributes(env.connection, 'default');
+    await env.connection.testService?.lockTimeSkipping({});
+    return env;
+  } catch (error) {
+    await env.teardown();
+    throw error;
+  }
+}
+
+export interface WorkflowSuite {
+  readonly env: TestWorkflowEnvironment;
+  /** A plain client: awaiting a result through it does not unlock time skipping (see advanceTimers). */
+  readonly client: Client;
+  /** The workflows the running test started; the suite ends them after the test. */
+  readonly started: string[];
+  /** One test's subscription harness (see subscriptionHarness). */
+  harness(lifecycle?: LifecycleSettings): SubscriptionHarness;
+}
+
+/**
+ * Registers a workflow suite's hooks: before all, a time-skipping environment and the
+ * workflow bundle; after each test, its workflows ended and the clock checked
+ * (endTimeSkippingTest); after all, the environment closed. On the server the global setup
+ * started, unless `ownServer` names a server of the suite's own (for its log file): a suite
+ * that moves the clock weeks ahead needs one, since a test server's clock never goes back.
+ */
+export function workflowSuite(options: { ownServer?: string } = {}): WorkflowSuite {
+  let env: TestWorkflowEnvironment | undefined;
+  let client: Client | undefined;
+  let workflowBundle: WorkflowBundleWithSourceMap | undefined;
+  let server: RunningTemporal | undefined;
+  const started: string[] = [];
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the workflow suite is used before its beforeAll ran');
+    return value;
+  };
+
+  beforeAll(async () => {
+    quietRuntime();
+    if (options.ownServer) {
+      server = await startTimeSkippingServer({ logFile: path.join(os.tmpdir(), `saas-fulfillment-${options.ownServer}-test-server.log`) });
+      env = await lockedTimeSkippingEnv(server.address);
+    } else {
+      const address = process.env.TEST_TIME_SKIPPING_ADDRESS;
+      if (!address) throw new Error('TEST_TIME_SKIPPING_ADDRESS is not set: run through jest so the global setup starts the server');
+      env = await connectTimeSkippingEnvironment(address);
+    }
+    client = new Client({ connection: env.connection });
+    workflowBundle = await bundle();
+  });
+
+  // A workflow left running would be the next thing the test server skips time to.
+  afterEach(async () => {
+    await endTimeSkippingTest(ready(env), ready(client), started.splice(0));
+  });
+
+  afterAll(async () => {
+    await env?.teardown();
+    await server?.stop();
+  });
+
+  return {
+    get env() {
+      return ready(env);
+    },
+    get client() {
+      return ready(client);
+    },
+    started,
+    harness: (lifecycle = TEST_LIFECYCLE) => subscriptionHarness({ env: ready(env), client: ready(client), workflowBundle: ready(workflowBundle), started }, lifecycle),
+  };
+}
+
+// ---- fake activities -------------------------------------------------------------------------
 
 export type FakeActivities = { [K in keyof Activities]: jest.Mock<ReturnType<Activities[K]>, Parameters<Activities[K]>> };
 
@@ -61,11 +164,17 @@ export function queryOutcome(ready: boolean, kind: MerchantCallOutcome['kind'] =
   return { ...outcome(kind, 'queryInstance'), ready };
 }
 
+/** The order-system callbacks sent, by type, in order. */
+export const callbackTypes = (activities: FakeActivities): string[] => activities.notifyOrderSystem.mock.calls.map(([c]) => c.type);
+
+// ---- orders and events -----------------------------------------------------------------------
+
 let sequence = 0;
+/** An order id unique in this process and across runs. */
+const nextOrderId = (prefix: string): string => `${prefix}${Date.now().toString(36).toUpperCase()}${(sequence += 1)}`;
 
 export function paidOrder(overrides: Partial<PaidOrder> = {}): PaidOrder {
-  sequence += 1;
-  const orderId = `CS${Date.now().toString(36).toUpperCase()}${sequence}`;
+  const orderId = nextOrderId('CS');
   return {
     orderId,
     orderLineId: `${orderId}-000001`,
@@ -76,7 +185,7 @@ export function paidOrder(overrides: Partial<PaidOrder> = {}): PaidOrder {
     chargingMode: 'PERIOD',
     periodType: 'month',
     periodNumber: 1,
-    expireTime: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    expireTime: new Date(Date.now() + 30 * DAY_MS).toISOString(),
     trialFlag: false,
     customer: { customerId: 'customer-1', customerName: 'Example Ltd' },
     amount: '99.00',
@@ -87,36 +196,84 @@ export function paidOrder(overrides: Partial<PaidOrder> = {}): PaidOrder {
 }
 
 /** Production lifecycle settings (reminders 72 h and 24 h before a trial ends). */
-export const TEST_LIFECYCLE: LifecycleSettings = { trialReminderLeadsMs: [72 * 3_600_000, 24 * 3_600_000], changeCheckDeadlineMs: 10_000, continueAsNewAfterEvents: 100 };
+export const TEST_LIFECYCLE: LifecycleSettings = { trialReminderLeadsMs: [72 * HOUR_MS, 24 * HOUR_MS], changeCheckDeadlineMs: 10_000, continueAsNewAfterEvents: 100 };
 
 export function orderPaidEvent(env: TestWorkflowEnvironment, order: PaidOrder, eventId = `evt-${order.orderId}`, acceptedAtMs?: number): Promise<OrderPaidEvent> {
   return env.currentTimeMs().then((now) => ({ eventId, acceptedAtMs: acceptedAtMs ?? now, order }));
 }
 
-export async function createWorker(env: TestWorkflowEnvironment, workflowBundle: WorkflowBundleWithSourceMap, taskQueue: string, activities: FakeActivities): Promise<Worker> {
-  return Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A monthly order expiring `expiresInMs` from now on the server's clock (30 days by default). */
+export async function orderExpiringIn(env: TestWorkflowEnvironment, expiresInMs: number = 30 * DAY_MS, overrides: Partial<PaidOrder> = {}): Promise<PaidOrder> {
+  return paidOrder({ expireTime: iso((await env.currentTimeMs()) + expiresInMs), ...overrides });
 }
 
-/** A task queue per test, so a stray worker from another test never picks up its tasks. */
-export function taskQueueFor(testName: string): string {
-  return `test-${testName.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`;
+/** The same instant `months` calendar months later (UTC); day of month kept below 29 by the caller. */
+export function plusMonths(isoTime: string, months: number): string {
+  const d = new Date(isoTime);
+  d.setUTCMonth(d.getUTCMonth() + months);
+  return d.toISOString();
 }
 
-/** Workflow-suite logging: warnings and errors only. */
-export function quietRuntime(): void {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+/** Later events, accepted now on the server's clock. */
+export async function renewedEvent(env: TestWorkflowEnvironment, expireTime: string, extra: Partial<OrderRenewedEvent> = {}): Promise<OrderRenewedEvent> {
+  const orderId = nextOrderId('RN');
+  return {
+    kind: 'order.renewed',
+    eventId: `evt-${orderId}`,
+    acceptedAtMs: await env.currentTimeMs(),
+    scene: 'RENEWAL',
+    orderId,
+    orderLineId: `${orderId}-000001`,
+    expireTime,
+    ...extra,
+  };
 }
+
+export async function upgradedEvent(env: TestWorkflowEnvironment, skuCode: string): Promise<OrderUpgradedEvent> {
+  const orderId = nextOrderId('UP');
+  return {
+    kind: 'order.upgraded',
+    eventId: `evt-${orderId}`,
+    acceptedAtMs: await env.currentTimeMs(),
+    orderId,
+    orderLineId: `${orderId}-000001`,
+    skuCode,
+    amount: '50.00',
+    currency: 'CNY',
+  };
+}
+
+export async function unsubscribedEvent(env: TestWorkflowEnvironment): Promise<OrderUnsubscribedEvent> {
+  const orderId = nextOrderId('UN');
+  return { kind: 'order.unsubscribed', eventId: `evt-${orderId}`, acceptedAtMs: await env.currentTimeMs(), orderId, orderLineId: `${orderId}-000001` };
+}
+
+export async function violationEvent(env: TestWorkflowEnvironment, kind: ViolationEvent['kind']): Promise<ViolationEvent> {
+  return { kind, eventId: `evt-${nextOrderId('VI')}`, acceptedAtMs: await env.currentTimeMs(), reason: 'content violation' };
+}
+
+export const operatorRestart = { requestedBy: 'operator@example.com', reason: 'merchant fixed the endpoint' };
+
+// ---- histories -------------------------------------------------------------------------------
 
 /** When an event happened, in server-time epoch ms. */
-export const eventTimeMs = (event: temporal.api.history.v1.IHistoryEvent): number =>
+export const eventTimeMs = (event: HistoryEvent): number =>
   Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
 
 /** The events of a workflow's current run, or of the run given. */
-export async function historyEvents(client: Client, workflowId: string, runId?: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+export async function historyEvents(client: Client, workflowId: string, runId?: string): Promise<HistoryEvent[]> {
   return (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
 }
 
-const EventType = temporal.api.enums.v1.EventType;
+/** Server times at which an activity of this type was scheduled. */
+export function scheduledAt(events: HistoryEvent[], activityType: string): number[] {
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+    .map(eventTimeMs);
+}
+
 const CLOSED = new Set([
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
@@ -126,8 +283,13 @@ const CLOSED = new Set([
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
 ]);
 
-/** What a workflow's history says is in flight: open tasks and activities, pending timers. */
-function inFlight(events: temporal.api.history.v1.IHistoryEvent[]): { busy: boolean; nextTimerMs?: number } {
+/** Where the current run stands by its history: closed, or what is in flight and the next timer due. */
+type RunState = { closed: true } | { closed: false; busy: boolean; nextTimerMs?: number };
+
+async function runState(client: Client, workflowId: string): Promise<RunState> {
+  const events = await historyEvents(client, workflowId);
+  const last = events[events.length - 1];
+  if (!last || CLOSED.has(last.eventType ?? 0)) return { closed: true };
   const activities = new Set<string>();
   const timers = new Map<string, number>();
   let workflowTaskOpen = false;
@@ -166,106 +328,12 @@ function inFlight(events: temporal.api.history.v1.IHistoryEvent[]): { busy: bool
         break;
     }
   }
-  const busy = workflowTaskOpen || activities.size > 0;
-  return { busy, nextTimerMs: timers.size ? Math.min(...timers.values()) : undefined };
+  return { closed: false, busy: workflowTaskOpen || activities.size > 0, nextTimerMs: timers.size ? Math.min(...timers.values()) : undefined };
 }
-
-/**
- * Moves server time forward one timer at a time, and only while nothing else is in flight,
- * until `done` holds or `limitMs` of server time has passed.
- *
- * Why not just await the result (auto-skipping)? The Java test server does not hold its
- * clock still while the TypeScript worker processes a workflow task: under auto-skipping
- * we saw it jump to a task's own 10-second timeout. Sleeping exactly to the next timer
- * while the workflow is parked is exact. (The test server also answers queries through
- * workflow tasks, so the last event is not always the timer.)
- */
-export async function advanceTimers(
-  env: TestWorkflowEnvironment,
-  workflowId: string,
-  done: () => Promise<boolean> | boolean,
-  limitMs: number,
-): Promise<void> {
-  const startMs = await env.currentTimeMs();
-  const handle = env.client.workflow.getHandle(workflowId);
-  for (;;) {
-    if (await done()) return;
-    const events = (await handle.fetchHistory()).events ?? [];
-    const last = events[events.length - 1];
-    if (!last || CLOSED.has(last.eventType ?? 0)) return;
-    const now = await env.currentTimeMs();
-    if (now - startMs > limitMs) throw new Error(`not done after ${limitMs} ms of server time`);
-    const state = inFlight(events);
-    if (!state.busy && state.nextTimerMs !== undefined) {
-      await env.sleep(Math.max(1, state.nextTimerMs - now));
-    } else {
-      // A task or activity is in flight, or the workflow waits for a message: real time.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
-/** Ends the workflows a test left running. */
-export async function terminateAll(client: Client, workflowIds: string[]): Promise<void> {
-  await Promise.all(
-    workflowIds.map((id) => client.workflow.getHandle(id).terminate('test finished').catch(() => undefined)),
-  );
-}
-
-/**
- * Ends a time-skipping test: terminates the workflows it left running, then proves the
- * server's clock still skips. The Java test server holds a time lock for every workflow task
- * and activity in flight; one that is never completed holds it for good, and every later test
- * on that server would then wait out its timers in real time and time out far from the cause.
- * Failing here names the test that left it.
- */
-export async function endTimeSkippingTest(env: TestWorkflowEnvironment, client: Client, workflowIds: string[]): Promise<void> {
-  await terminateAll(client, workflowIds);
-  const probe = env.sleep(60_000).then(() => 'skipped' as const);
-  const realLimit = new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 5_000).unref());
-  if ((await Promise.race([probe, realLimit])) === 'stuck') {
-    throw new Error(`the test server's clock no longer skips: a time lock was left held by ${workflowIds.join(', ') || 'an earlier test'}`);
-  }
-}
-
-/**
- * Moves server time forward by exactly `ms`, firing the timers that fall due on the way one
- * at a time and only while the workflow is parked (as advanceTimers does), so a test can
- * stop in the middle of a long wait, e.g. on day 10 of a 15-day retention. Returns early
- * if the workflow closes.
- */
-export async function advanceBy(env: TestWorkflowEnvironment, workflowId: string, ms: number): Promise<void> {
-  const targetMs = (await env.currentTimeMs()) + ms;
-  const handle = env.client.workflow.getHandle(workflowId);
-  for (;;) {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const last = events[events.length - 1];
-    if (!last || CLOSED.has(last.eventType ?? 0)) return;
-    const state = inFlight(events);
-    if (state.busy) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      continue;
-    }
-    const now = await env.currentTimeMs();
-    if (now >= targetMs) return;
-    await env.sleep(Math.max(1, Math.min(state.nextTimerMs ?? targetMs, targetMs) - now));
-  }
-}
-
-type RunState = { closed: true } | ({ closed: false } & ReturnType<typeof inFlight>);
 
 /** Polls the history of the workflow's current run (real time) until `ready` holds. */
 async function waitForRun(env: TestWorkflowEnvironment, workflowId: string, ready: (run: RunState) => boolean, what: string, timeoutMs: number): Promise<void> {
-  const handle = env.client.workflow.getHandle(workflowId);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const last = events[events.length - 1];
-    const run: RunState = !last || CLOSED.has(last.eventType ?? 0) ? { closed: true } : { closed: false, ...inFlight(events) };
-    if (ready(run)) return;
-    if (Date.now() > deadline) throw new Error(`workflow ${workflowId} ${what} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await until(() => runState(env.client, workflowId), ready, { timeoutMs, intervalMs: 20, what: `workflow ${workflowId} ${what}` });
 }
 
 /**
@@ -287,16 +355,96 @@ export function waitUntilQuiet(env: TestWorkflowEnvironment, workflowId: string,
   return waitForRun(env, workflowId, (run) => run.closed || !run.busy, 'still has a task or activity in flight', timeoutMs);
 }
 
-/** Waits (real time) until the subscription's status query satisfies `until`. */
-export async function eventually(gateway: SubscriptionGateway, workflowId: string, until: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const snapshot = await gateway.status(workflowId);
-    if (until(snapshot)) return snapshot;
-    if (Date.now() > deadline) throw new Error(`condition not reached; last status ${JSON.stringify(snapshot)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+/** Waits (real time) until the subscription's status query satisfies `reached`. */
+export function eventually(gateway: SubscriptionGateway, workflowId: string, reached: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot> {
+  return until(() => gateway.status(workflowId), reached, { intervalMs: 50, what: `status of ${workflowId} not reached` });
+}
+
+// ---- the clock -------------------------------------------------------------------------------
+
+/** Real time a clock step may take at most, within jest's 120-second test timeout. */
+const STEP_REAL_TIMEOUT_MS = 100_000;
+
+/**
+ * Fires the workflow's timers one at a time, and only while nothing else is in flight: when
+ * its run is parked, the server's clock sleeps to the next timer (never past `endMs`); while
+ * a task or an activity runs, it waits in real time. Stops when `done` holds, the run closes,
+ * or (`atEnd: 'stop'`) the clock reaches `endMs`; with `atEnd: 'fail'`, reaching `endMs`, or
+ * the run waiting for a message with no timer left to fire, is an error.
+ */
+async function stepTimers(
+  env: TestWorkflowEnvironment,
+  workflowId: string,
+  options: { done: () => Promise<boolean> | boolean; endMs: number; atEnd: 'stop' | 'fail'; what: string },
+): Promise<void> {
+  const { done, endMs, atEnd, what } = options;
+  await until(
+    async () => {
+      if (await done()) return true;
+      const run = await runState(env.client, workflowId);
+      if (run.closed) return true;
+      if (run.busy) return false;
+      const now = await env.currentTimeMs();
+      if (now >= endMs) {
+        if (atEnd === 'stop') return true;
+        throw new Error(`${what} (server time ${iso(now)})`);
+      }
+      if (run.nextTimerMs === undefined && atEnd === 'fail') {
+        // Parked on a message only: no timer will ever change anything.
+        if (await done()) return true;
+        throw new Error(`${what}: workflow ${workflowId} waits for a message and has no timer left to fire`);
+      }
+      await env.sleep(Math.max(1, Math.min(run.nextTimerMs ?? endMs, endMs) - now));
+      return false;
+    },
+    (finished) => finished,
+    { timeoutMs: STEP_REAL_TIMEOUT_MS, intervalMs: 20, what: `${what} (real time)` },
+  );
+}
+
+/**
+ * Moves server time forward one timer at a time, and only while nothing else is in flight,
+ * until `done` holds or the workflow closes; fails when `limitMs` of server time has passed.
+ *
+ * Why not just await the result (auto-skipping)? The Java test server does not hold its
+ * clock still while the TypeScript worker processes a workflow task: under auto-skipping
+ * we saw it jump to a task's own 10-second timeout. Sleeping exactly to the next timer
+ * while the workflow is parked is exact. (The test server also answers queries through
+ * workflow tasks, so the last event is not always the timer.)
+ */
+export async function advanceTimers(env: TestWorkflowEnvironment, workflowId: string, done: () => Promise<boolean> | boolean, limitMs: number): Promise<void> {
+  const endMs = (await env.currentTimeMs()) + limitMs;
+  await stepTimers(env, workflowId, { done, endMs, atEnd: 'fail', what: `not done after ${limitMs} ms of server time` });
+}
+
+/**
+ * Moves server time forward by exactly `ms`, firing the timers that fall due on the way one
+ * at a time and only while the workflow is parked (as advanceTimers does), so a test can
+ * stop in the middle of a long wait, e.g. on day 10 of a 15-day retention. Returns early
+ * if the workflow closes.
+ */
+export async function advanceBy(env: TestWorkflowEnvironment, workflowId: string, ms: number): Promise<void> {
+  const endMs = (await env.currentTimeMs()) + ms;
+  await stepTimers(env, workflowId, { done: () => false, endMs, atEnd: 'stop', what: `clock not moved by ${ms} ms` });
+}
+
+/**
+ * Ends a time-skipping test: terminates the workflows it left running, then proves the
+ * server's clock still skips. The Java test server holds a time lock for every workflow task
+ * and activity in flight; one that is never completed holds it for good, and every later test
+ * on that server would then wait out its timers in real time and time out far from the cause.
+ * Failing here names the test that left it.
+ */
+export async function endTimeSkippingTest(env: TestWorkflowEnvironment, client: Client, workflowIds: string[]): Promise<void> {
+  await Promise.all(workflowIds.map((id) => client.workflow.getHandle(id).terminate('test finished').catch(() => undefined)));
+  const probe = env.sleep(60_000).then(() => 'skipped' as const);
+  const realLimit = new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 5_000).unref());
+  if ((await Promise.race([probe, realLimit])) === 'stuck') {
+    throw new Error(`the test server's clock no longer skips: a time lock was left held by ${workflowIds.join(', ') || 'an earlier test'}`);
   }
 }
+
+// ---- one test's subscriptions ----------------------------------------------------------------
 
 export interface SubscriptionHarness {
   activities: FakeActivities;
@@ -306,31 +454,32 @@ export interface SubscriptionHarness {
    * worker stops once the test's workflows have nothing in flight.
    */
   run<T>(work: () => Promise<T>): Promise<T>;
-  /** Delivers order.paid and waits until the workflow took it in. */
-  pay(order: PaidOrder): Promise<string>;
+  /** Delivers order.paid (accepted now on the server's clock, or at `acceptedAtMs`) and waits until the workflow took it in. */
+  pay(order: PaidOrder, acceptedAtMs?: number): Promise<string>;
   /** Pays and waits until the instance is active. */
   provision(order: PaidOrder): Promise<string>;
-  eventually(workflowId: string, until: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot>;
+  eventually(workflowId: string, reached: (s: SubscriptionSnapshot) => boolean): Promise<SubscriptionSnapshot>;
 }
 
 /**
- * One test's subscription harness: its own task queue and fake activities, the production
- * policy, and the given lifecycle settings. Started workflows are pushed on `started` so the
- * suite can end them after the test.
+ * One test's subscription harness: its own task queue (so a stray worker from another test
+ * never picks up its tasks) and fake activities, the production policy, and the given
+ * lifecycle settings. Started workflows are pushed on `started` so the suite can end them
+ * after the test.
  */
-export function subscriptionHarness(
+function subscriptionHarness(
   ctx: { env: TestWorkflowEnvironment; client: Client; workflowBundle: WorkflowBundleWithSourceMap; started: string[] },
-  lifecycle: LifecycleSettings = TEST_LIFECYCLE,
+  lifecycle: LifecycleSettings,
 ): SubscriptionHarness {
-  const taskQueue = taskQueueFor(expect.getState().currentTestName ?? 'test');
+  const taskQueue = `test-${(expect.getState().currentTestName ?? 'test').replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`;
   const activities = fakeActivities();
   const gateway = createSubscriptionGateway(ctx.client, { taskQueue, policy: PRODUCTION_POLICY, lifecycle });
-  const wait: SubscriptionHarness['eventually'] = (workflowId, until) => eventually(gateway, workflowId, until);
+  const wait: SubscriptionHarness['eventually'] = (workflowId, reached) => eventually(gateway, workflowId, reached);
   // The Java test server may skip time while the first task of a workflow started with
   // signal-with-start is still running, timing that task out; skipping time only after the
   // workflow has taken in its first event avoids it.
-  const pay: SubscriptionHarness['pay'] = async (order) => {
-    const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(ctx.env, order));
+  const pay: SubscriptionHarness['pay'] = async (order, acceptedAtMs) => {
+    const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(ctx.env, order, undefined, acceptedAtMs));
     ctx.started.push(workflowId);
     await wait(workflowId, (s) => s.status !== 'awaiting-order');
     return workflowId;
@@ -339,7 +488,7 @@ export function subscriptionHarness(
     activities,
     gateway,
     run: async (work) =>
-      (await createWorker(ctx.env, ctx.workflowBundle, taskQueue, activities)).runUntil(async () => {
+      (await Worker.create({ connection: ctx.env.nativeConnection, taskQueue, workflowBundle: ctx.workflowBundle, activities })).runUntil(async () => {
         const result = await work();
         // A status query can report the state the test waits for while the workflow task that
         // follows is still running; the worker must finish it before it stops (waitUntilQuiet).
@@ -354,22 +503,4 @@ export function subscriptionHarness(
     },
     eventually: wait,
   };
-}
-
-/**
- * A time-skipping environment on a server, prepared as every suite expects it: our search
- * attributes registered, and the clock locked. The standalone server starts with its clock
- * unlocked and, with nothing else pending, would jump straight to the 10-year execution
- * timeout of any idle workflow; locked, time moves only when a suite asks for it.
- */
-export async function lockedTimeSkippingEnv(address: string): Promise<TestWorkflowEnvironment> {
-  const env = await connectTimeSkippingEnvironment(address);
-  try {
-    await ensureSearchAttributes(env.connection, 'default');
-    await env.connection.testService?.lockTimeSkipping({});
-    return env;
-  } catch (error) {
-    await env.teardown();
-    throw error;
-  }
 }

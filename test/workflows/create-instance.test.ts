@@ -1,75 +1,39 @@
 /**
  * The create scenario on the time-skipping server with the production policy: a 3-hour
  * window from acceptance, backoff from seconds to a 10-minute cap, 30-second polls.
+ * Runs on the server the global setup shares (this suite moves its clock by hours only).
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { ApplicationFailure, Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/client';
 import { ErrorType } from '../../src/shared/errors';
-import { PRODUCTION_POLICY } from '../../src/workflows/windows/policy';
 import { recordHistory } from '../helpers/histories';
-import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
-import type { PaidOrder, SubscriptionSnapshot } from '../../src/workflows/subscription/messages';
 import {
   advanceTimers,
-  bundle,
-  createWorker,
-  fakeActivities,
+  eventTimeMs,
+  historyEvents,
+  HOUR_MS,
+  MINUTE_MS,
+  operatorRestart,
   orderPaidEvent,
   outcome,
   paidOrder,
   queryOutcome,
-  taskQueueFor,
-  TEST_LIFECYCLE,
-  eventually,
-  subscriptionHarness,
-  endTimeSkippingTest,
-  eventTimeMs,
-  historyEvents,
-  timeSkippingEnv,
-  type SubscriptionHarness,
-  type FakeActivities,
+  workflowSuite,
 } from '../helpers/workflow-env';
 
 const EventType = temporal.api.enums.v1.EventType;
-const THREE_HOURS_MS = 3 * 60 * 60 * 1000;
-const FIVE_MINUTES_MS = 5 * 60 * 1000;
+const THREE_HOURS_MS = 3 * HOUR_MS;
+const FIVE_MINUTES_MS = 5 * MINUTE_MS;
 
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
-/** A plain client: awaiting a result through it does not unlock time skipping (see advanceTimers). */
-let client: Client;
-const started: string[] = [];
-
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  client = new Client({ connection: env.connection });
-  workflowBundle = await bundle();
-});
-
-// A workflow left running would be the next thing the test server skips time to.
-afterEach(async () => {
-  await endTimeSkippingTest(env, client, started.splice(0));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-const harness = (): SubscriptionHarness => subscriptionHarness({ env, client, workflowBundle, started });
+const suite = workflowSuite();
 
 test('when the merchant provisions at once, then the instance is active and the order system is told once', async () => {
-  const { activities, gateway, run, pay } = harness();
+  const { activities, gateway, run, provision } = suite.harness();
   const order = paidOrder();
 
-  const snapshot = await run(async () => {
-    const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(env, order));
-    started.push(workflowId);
-    return eventually(gateway, workflowId, (s) => s.status === 'active');
-  });
+  const snapshot = await run(async () => gateway.status(await provision(order)));
 
-  await recordHistory(client, snapshot.workflowId, 'create-at-once');
+  await recordHistory(suite.client, snapshot.workflowId, 'create-at-once');
   expect(snapshot).toMatchObject({ status: 'active', instanceId: `inst-${order.orderId}`, orderId: order.orderId, step: { name: 'active' } });
   expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
   expect(activities.saveInstance).toHaveBeenCalledWith(expect.objectContaining({ instanceId: `inst-${order.orderId}`, status: 'active' }));
@@ -84,7 +48,7 @@ test('when the merchant provisions at once, then the instance is active and the 
 });
 
 test('when the merchant fails three times, then a fresh businessId each time, one merchant notice, and success', async () => {
-  const { activities, gateway, run, pay } = harness();
+  const { activities, gateway, run, pay } = suite.harness();
   activities.callNewInstance
     .mockResolvedValueOnce(outcome('failure', 'newInstance', { resultCode: '000005', error: 'other internal service error' }))
     .mockResolvedValueOnce(outcome('failure', 'newInstance', { httpStatus: 503, resultCode: undefined, error: 'HTTP 503' }))
@@ -93,11 +57,11 @@ test('when the merchant fails three times, then a fresh businessId each time, on
 
   const snapshot = await run(async () => {
     const workflowId = await pay(order);
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).status === 'active', FIVE_MINUTES_MS);
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).status === 'active', FIVE_MINUTES_MS);
     return gateway.status(workflowId);
   });
 
-  await recordHistory(client, snapshot.workflowId, 'create-after-failures');
+  await recordHistory(suite.client, snapshot.workflowId, 'create-after-failures');
   expect(snapshot.status).toBe('active');
   expect(activities.callNewInstance).toHaveBeenCalledTimes(4);
   const businessIds = activities.callNewInstance.mock.calls.map(([call]) => call.businessId);
@@ -117,18 +81,18 @@ test('when the merchant fails three times, then a fresh businessId each time, on
 });
 
 test('when the merchant answers 000004, then queryInstance is polled until the instance is ready', async () => {
-  const { activities, gateway, run, pay } = harness();
+  const { activities, gateway, run, pay } = suite.harness();
   activities.callNewInstance.mockResolvedValue(outcome('processing', 'newInstance', { instanceId: 'async-1' }));
   activities.callQueryInstance.mockResolvedValueOnce(queryOutcome(false)).mockResolvedValueOnce(queryOutcome(false)).mockResolvedValue(queryOutcome(true));
   const order = paidOrder();
 
   const snapshot = await run(async () => {
     const workflowId = await pay(order);
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).status === 'active', FIVE_MINUTES_MS);
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).status === 'active', FIVE_MINUTES_MS);
     return gateway.status(workflowId);
   });
 
-  await recordHistory(client, snapshot.workflowId, 'create-async');
+  await recordHistory(suite.client, snapshot.workflowId, 'create-async');
   expect(snapshot).toMatchObject({ status: 'active', instanceId: 'async-1' });
   expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
   expect(activities.callQueryInstance).toHaveBeenCalledTimes(3);
@@ -137,17 +101,17 @@ test('when the merchant answers 000004, then queryInstance is polled until the i
 });
 
 test('when the merchant fails for the whole 3-hour window, then the order fails and one unsubscribe-and-refund goes out', async () => {
-  const { activities, gateway, run, pay } = harness();
+  const { activities, run, pay } = suite.harness();
   activities.callNewInstance.mockResolvedValue(outcome('failure', 'newInstance', { resultCode: '000100', error: 'no instance resource' }));
   const order = paidOrder();
 
   const { result, workflowId } = await run(async () => {
     const workflowId = await pay(order);
-    await advanceTimers(env, workflowId, () => false, THREE_HOURS_MS + FIVE_MINUTES_MS);
-    return { workflowId, result: await client.workflow.getHandle(workflowId).result() };
+    await advanceTimers(suite.env, workflowId, () => false, THREE_HOURS_MS + FIVE_MINUTES_MS);
+    return { workflowId, result: await suite.client.workflow.getHandle(workflowId).result() };
   });
 
-  await recordHistory(client, workflowId, 'create-window-exhausted');
+  await recordHistory(suite.client, workflowId, 'create-window-exhausted');
   expect(result).toMatchObject({ status: 'failed', orderId: order.orderId });
   expect(result.failureReason).toContain('within 180 minutes');
   const refunds = activities.notifyOrderSystem.mock.calls.filter(([c]) => c.type === 'order.unsubscribe_requested');
@@ -159,7 +123,7 @@ test('when the merchant fails for the whole 3-hour window, then the order fails 
   expect(activities.callNewInstance.mock.calls.length).toBeGreaterThanOrEqual(20);
   expect(activities.callNewInstance.mock.calls.length).toBeLessThanOrEqual(26);
 
-  const events = await historyEvents(client, workflowId);
+  const events = await historyEvents(suite.client, workflowId);
   const startedMs = eventTimeMs(events[0]!);
   const attemptTimes = events
     .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'callNewInstance')
@@ -171,15 +135,13 @@ test('when the merchant fails for the whole 3-hour window, then the order fails 
 });
 
 test('when order.paid could only be taken in after its window had passed, then the merchant is still asked once before any refund', async () => {
-  const { activities, gateway, run } = harness();
+  const { activities, run, pay, eventually } = suite.harness();
   const order = paidOrder();
 
   const snapshot = await run(async () => {
     // Accepted 3 h 1 min ago: the workflow engine was unreachable until the redelivery.
-    const event = await orderPaidEvent(env, order, undefined, (await env.currentTimeMs()) - THREE_HOURS_MS - 60_000);
-    const { workflowId } = await gateway.deliverOrderPaid(event);
-    started.push(workflowId);
-    return eventually(gateway, workflowId, (s) => s.status === 'active');
+    const workflowId = await pay(order, (await suite.env.currentTimeMs()) - THREE_HOURS_MS - MINUTE_MS);
+    return eventually(workflowId, (s) => s.status === 'active');
   });
 
   expect(snapshot.instanceId).toBe(`inst-${order.orderId}`);
@@ -188,15 +150,15 @@ test('when order.paid could only be taken in after its window had passed, then t
 });
 
 test('when the merchant answers 000004 but never finishes within the window, then the order is refunded and the unfinished instance released', async () => {
-  const { activities, run, pay } = harness();
+  const { activities, run, pay } = suite.harness();
   activities.callNewInstance.mockResolvedValue(outcome('processing', 'newInstance', { instanceId: 'half-made-1' }));
   activities.callQueryInstance.mockResolvedValue(queryOutcome(false, 'failure'));
   const order = paidOrder();
 
   const { result, workflowId } = await run(async () => {
     const workflowId = await pay(order);
-    await advanceTimers(env, workflowId, () => false, THREE_HOURS_MS + FIVE_MINUTES_MS);
-    return { workflowId, result: await client.workflow.getHandle(workflowId).result() };
+    await advanceTimers(suite.env, workflowId, () => false, THREE_HOURS_MS + FIVE_MINUTES_MS);
+    return { workflowId, result: await suite.client.workflow.getHandle(workflowId).result() };
   });
 
   expect(result).toMatchObject({ status: 'failed', step: { name: 'failed' } });
@@ -206,11 +168,11 @@ test('when the merchant answers 000004 but never finishes within the window, the
   // The release comes after the refund request: the customer is never kept waiting on it.
   expect(activities.callReleaseInstance.mock.invocationCallOrder[0]).toBeGreaterThan(activities.notifyOrderSystem.mock.invocationCallOrder[0]!);
   expect(activities.saveInstance).not.toHaveBeenCalled();
-  await recordHistory(client, workflowId, 'create-unfinished-released');
+  await recordHistory(suite.client, workflowId, 'create-unfinished-released');
 });
 
 test('when the merchant returns an instance id another subscription owns, then it counts as a failed attempt and a later create provisions', async () => {
-  const { activities, gateway, run, pay } = harness();
+  const { activities, gateway, run, pay } = suite.harness();
   activities.callNewInstance
     .mockResolvedValueOnce(outcome('success', 'newInstance', { instanceId: 'someone-elses' }))
     .mockResolvedValueOnce(outcome('success', 'newInstance', { instanceId: 'fresh-1' }));
@@ -219,7 +181,7 @@ test('when the merchant returns an instance id another subscription owns, then i
 
   const snapshot = await run(async () => {
     const workflowId = await pay(order);
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).status === 'active', FIVE_MINUTES_MS);
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).status === 'active', FIVE_MINUTES_MS);
     return gateway.status(workflowId);
   });
 
@@ -232,7 +194,7 @@ test('when the merchant returns an instance id another subscription owns, then i
 });
 
 test('when an operator restarts during a backoff, then the next attempt starts at once', async () => {
-  const { activities, gateway, run, pay } = harness();
+  const { activities, gateway, run, pay, eventually } = suite.harness();
   let calls = 0;
   activities.callNewInstance.mockImplementation(async (call) => {
     calls += 1;
@@ -241,16 +203,15 @@ test('when an operator restarts during a backoff, then the next attempt starts a
   const order = paidOrder();
 
   const workflowId = await run(async () => {
-    const { workflowId } = await gateway.deliverOrderPaid(await orderPaidEvent(env, order));
-    started.push(workflowId);
-    await eventually(gateway, workflowId, (s) => s.step.name === 'backing-off');
-    await gateway.restart(workflowId, { requestedBy: 'operator@example.com', reason: 'merchant fixed the endpoint' });
-    await eventually(gateway, workflowId, (s) => s.status === 'active');
+    const workflowId = await pay(order);
+    await eventually(workflowId, (s) => s.step.name === 'backing-off');
+    await gateway.restart(workflowId, operatorRestart);
+    await eventually(workflowId, (s) => s.status === 'active');
     return workflowId;
   });
 
-  await recordHistory(client, workflowId, 'create-restart');
-  const events = await historyEvents(client, workflowId);
+  await recordHistory(suite.client, workflowId, 'create-restart');
+  const events = await historyEvents(suite.client, workflowId);
   const timerStarted = events.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
   expect(Number(timerStarted?.timerStartedEventAttributes?.startToFireTimeout?.seconds)).toBe(10);
   const signalIndex = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'restart');
@@ -266,16 +227,16 @@ test('when an operator restarts during a backoff, then the next attempt starts a
 });
 
 test('when order.paid is delivered twice, then one workflow provisions one instance', async () => {
-  const { activities, gateway, run, pay } = harness();
+  const { activities, gateway, run, eventually } = suite.harness();
   const order = paidOrder();
 
   const { first, again, redelivered, snapshot } = await run(async () => {
-    const event = await orderPaidEvent(env, order);
+    const event = await orderPaidEvent(suite.env, order);
     const first = await gateway.deliverOrderPaid(event);
-    started.push(first.workflowId);
+    suite.started.push(first.workflowId);
     const again = await gateway.deliverOrderPaid(event);
     const redelivered = await gateway.deliverOrderPaid({ ...event, eventId: `${event.eventId}-redelivery` });
-    const snapshot = await eventually(gateway, first.workflowId, (s) => s.status === 'active');
+    const snapshot = await eventually(first.workflowId, (s) => s.status === 'active');
     return { first, again, redelivered, snapshot };
   });
 

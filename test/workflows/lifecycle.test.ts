@@ -4,174 +4,68 @@
  * refund), expiry → freeze → retention (up to 15 days) → release, violations, trial
  * reminders and conversion, unsubscription, the change check, and continue-as-new over a
  * year of renewals. Expiry dates are real dates on the server's clock.
+ *
+ * This suite moves the server's clock forward by about ten weeks, and a test server's
+ * clock never goes back. On the server the global setup shares, every suite that runs later
+ * would start in that future, while dates built from the real Date.now() (paidOrder's
+ * default expiry, 30 days ahead) would already have passed: their subscriptions expire and
+ * are released mid-test. So this suite gets a server of its own, prepared like the shared one.
  */
-import os from 'node:os';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { Client } from '@temporalio/client';
-import { startTimeSkippingServer, type RunningTemporal } from '../../src/dev/temporal-servers';
 import { recordHistory } from '../helpers/histories';
 import { until } from '../helpers/until';
-import type { LifecycleSettings, OrderRenewedEvent, OrderUnsubscribedEvent, OrderUpgradedEvent, PaidOrder, SubscriptionSnapshot, ViolationEvent } from '../../src/workflows/subscription/messages';
+import type { LifecycleSettings } from '../../src/workflows/subscription/messages';
 import {
   advanceBy,
   advanceTimers,
-  bundle,
-  lockedTimeSkippingEnv,
+  callbackTypes,
+  DAY_MS,
+  historyEvents,
+  HOUR_MS,
+  MINUTE_MS,
+  orderExpiringIn,
   outcome,
   paidOrder,
-  quietRuntime,
-  subscriptionHarness,
+  plusMonths,
+  renewedEvent,
+  scheduledAt,
   TEST_LIFECYCLE,
-  endTimeSkippingTest,
-  eventTimeMs,
-  historyEvents,
+  unsubscribedEvent,
+  upgradedEvent,
+  violationEvent,
   waitUntilParked,
+  workflowSuite,
   type FakeActivities,
   type SubscriptionHarness,
 } from '../helpers/workflow-env';
 
 const EventType = temporal.api.enums.v1.EventType;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
+const suite = workflowSuite({ ownServer: 'lifecycle' });
+const harness = (lifecycle: LifecycleSettings = TEST_LIFECYCLE): SubscriptionHarness => suite.harness(lifecycle);
 
-let server: RunningTemporal;
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
-/** A plain client: awaiting a result through it does not unlock time skipping (see advanceTimers). */
-let client: Client;
-const started: string[] = [];
-
-/**
- * This suite moves the server's clock forward by about ten weeks, and a test server's clock
- * never goes back. On the server the global setup shares, every suite that runs later would
- * start in that future, while dates built from the real Date.now() (paidOrder's default
- * expiry, 30 days ahead) would already have passed: their subscriptions expire and are
- * released mid-test. So this suite gets a server of its own, prepared like the shared one.
- */
-async function ownTimeSkippingEnv(): Promise<{ server: RunningTemporal; env: TestWorkflowEnvironment }> {
-  quietRuntime();
-  const server = await startTimeSkippingServer({ logFile: path.join(os.tmpdir(), 'saas-fulfillment-lifecycle-test-server.log') });
-  try {
-    return { server, env: await lockedTimeSkippingEnv(server.address) };
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-}
-
-beforeAll(async () => {
-  ({ server, env } = await ownTimeSkippingEnv());
-  client = new Client({ connection: env.connection });
-  workflowBundle = await bundle();
-});
-
-// A workflow left running would be the next thing the test server skips time to.
-afterEach(async () => {
-  await endTimeSkippingTest(env, client, started.splice(0));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-  await server?.stop();
-});
-
-const harness = (lifecycle: LifecycleSettings = TEST_LIFECYCLE): SubscriptionHarness =>
-  subscriptionHarness({ env, client, workflowBundle, started }, lifecycle);
-
-// ---- orders and events, dated on the server's clock ----------------------------------------
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** A monthly order expiring `expiresInMs` from now on the server's clock (30 days by default). */
-async function orderExpiringIn(expiresInMs: number = 30 * DAY_MS, overrides: Partial<PaidOrder> = {}): Promise<PaidOrder> {
-  return paidOrder({ expireTime: iso((await env.currentTimeMs()) + expiresInMs), ...overrides });
-}
-
-/** The same instant `months` calendar months later (UTC); day of month kept below 29 by the caller. */
-function plusMonths(isoTime: string, months: number): string {
-  const d = new Date(isoTime);
-  d.setUTCMonth(d.getUTCMonth() + months);
-  return d.toISOString();
-}
-
-let eventSequence = 0;
-const nextOrderId = (prefix: string): string => `${prefix}${Date.now().toString(36).toUpperCase()}${(eventSequence += 1)}`;
-
-async function renewedEvent(expireTime: string, extra: Partial<OrderRenewedEvent> = {}): Promise<OrderRenewedEvent> {
-  const orderId = nextOrderId('RN');
-  return {
-    kind: 'order.renewed',
-    eventId: `evt-${orderId}`,
-    acceptedAtMs: await env.currentTimeMs(),
-    scene: 'RENEWAL',
-    orderId,
-    orderLineId: `${orderId}-000001`,
-    expireTime,
-    ...extra,
-  };
-}
-
-async function upgradedEvent(skuCode: string): Promise<OrderUpgradedEvent> {
-  const orderId = nextOrderId('UP');
-  return {
-    kind: 'order.upgraded',
-    eventId: `evt-${orderId}`,
-    acceptedAtMs: await env.currentTimeMs(),
-    orderId,
-    orderLineId: `${orderId}-000001`,
-    skuCode,
-    amount: '50.00',
-    currency: 'CNY',
-  };
-}
-
-async function unsubscribedEvent(): Promise<OrderUnsubscribedEvent> {
-  const orderId = nextOrderId('UN');
-  return { kind: 'order.unsubscribed', eventId: `evt-${orderId}`, acceptedAtMs: await env.currentTimeMs(), orderId, orderLineId: `${orderId}-000001` };
-}
-
-async function violationEvent(kind: ViolationEvent['kind']): Promise<ViolationEvent> {
-  return { kind, eventId: `evt-${nextOrderId('VI')}`, acceptedAtMs: await env.currentTimeMs(), reason: 'content violation' };
-}
-
-// ---- history ---------------------------------------------------------------------------------
-
-/** Server times at which an activity of this type was scheduled. */
-function scheduledAt(events: HistoryEvent[], activityType: string): number[] {
-  return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
-    .map(eventTimeMs);
-}
-
-const callbackTypes = (activities: FakeActivities): string[] => activities.notifyOrderSystem.mock.calls.map(([c]) => c.type);
 const statuses = (activities: FakeActivities): string[] => activities.callUpdateInstanceStatus.mock.calls.map(([c]) => c.status);
 
 // ---- renewals and continue-as-new ------------------------------------------------------------
 
 test('when a year of monthly renewals arrives one by one, then each is applied and the history is cut by continue-as-new', async () => {
-  const { activities, gateway, run, provision, eventually } = harness({ ...TEST_LIFECYCLE, continueAsNewAfterEvents: 3 });
-  const base = new Date((await env.currentTimeMs()) + 30 * DAY_MS);
+  const { activities, gateway, run, provision } = harness({ ...TEST_LIFECYCLE, continueAsNewAfterEvents: 3 });
+  const base = new Date((await suite.env.currentTimeMs()) + 30 * DAY_MS);
   base.setUTCDate(Math.min(base.getUTCDate(), 28));
   const order = paidOrder({ expireTime: base.toISOString() });
   const expiries = Array.from({ length: 12 }, (_, i) => plusMonths(order.expireTime!, i + 1));
 
   const { workflowId, firstRunId, snapshot } = await run(async () => {
     const workflowId = await provision(order);
-    const firstRunId = (await client.workflow.getHandle(workflowId).describe()).runId;
+    const firstRunId = (await suite.client.workflow.getHandle(workflowId).describe()).runId;
     const applied: string[] = [];
     for (const [i, expireTime] of expiries.entries()) {
-      await gateway.deliverLifecycleEvent(workflowId, await renewedEvent(expireTime));
+      await gateway.deliverLifecycleEvent(workflowId, await renewedEvent(suite.env, expireTime));
       // Wait on the fakes and the history, not the status query: on the Java test server a
       // query that races a continue-as-new can lose the old run's close event and leave the
       // server's clock locked for every later test. Parked, the workflow is safe to query.
       await until(async () => callbackTypes(activities).filter((t) => t === 'instance.renewed').length, (renewed) => renewed === i + 1);
-      await waitUntilParked(env, workflowId);
+      await waitUntilParked(suite.env, workflowId);
       applied.push((await gateway.status(workflowId)).expireTime ?? 'none');
     }
     expect(applied).toEqual(expiries);
@@ -189,33 +83,33 @@ test('when a year of monthly renewals arrives one by one, then each is applied a
   const runLengths: number[] = [];
   let runId: string | undefined = firstRunId;
   while (runId) {
-    const events = await historyEvents(client, workflowId, runId);
+    const events = await historyEvents(suite.client, workflowId, runId);
     runLengths.push(events.length);
     const last = events[events.length - 1];
     runId = last?.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
       ? last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined
       : undefined;
   }
-  const firstRun = await historyEvents(client, workflowId, firstRunId);
+  const firstRun = await historyEvents(suite.client, workflowId, firstRunId);
   expect(firstRun[firstRun.length - 1]?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
   expect(runLengths.length).toBe(snapshot.runs);
   for (const length of runLengths) expect(length).toBeLessThan(300);
-  await recordHistory(client, workflowId, 'year-of-renewals');
+  await recordHistory(suite.client, workflowId, 'year-of-renewals');
 });
 
 test('when the same renewal is delivered twice, then the merchant is asked to refresh once', async () => {
   const { activities, gateway, run, provision, eventually } = harness();
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
   const first = plusMonths(order.expireTime!, 1);
   const second = plusMonths(order.expireTime!, 2);
 
   await run(async () => {
     const workflowId = await provision(order);
-    const renewal = await renewedEvent(first);
+    const renewal = await renewedEvent(suite.env, first);
     await gateway.deliverLifecycleEvent(workflowId, renewal);
-    await gateway.deliverLifecycleEvent(workflowId, { ...renewal, acceptedAtMs: await env.currentTimeMs() });
+    await gateway.deliverLifecycleEvent(workflowId, { ...renewal, acceptedAtMs: await suite.env.currentTimeMs() });
     // A later, different renewal: once it is applied, the duplicate before it has been seen.
-    await gateway.deliverLifecycleEvent(workflowId, await renewedEvent(second));
+    await gateway.deliverLifecycleEvent(workflowId, await renewedEvent(suite.env, second));
     await eventually(workflowId, (s) => s.expireTime === second && s.step.name === 'active');
   });
 
@@ -226,14 +120,14 @@ test('when the same renewal is delivered twice, then the merchant is asked to re
 test('when the merchant fails refreshInstance for the whole 1-hour window, then it waits for a restart, and a restart applies the renewal', async () => {
   const { activities, gateway, run, provision, eventually } = harness();
   activities.callRefreshInstance.mockResolvedValue(outcome('failure', 'refreshInstance', { httpStatus: 502, resultCode: undefined, error: 'HTTP 502' }));
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
   const renewedTo = plusMonths(order.expireTime!, 1);
 
   const { waiting, snapshot, renewal, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    const renewal = await renewedEvent(renewedTo);
+    const renewal = await renewedEvent(suite.env, renewedTo);
     await gateway.deliverLifecycleEvent(workflowId, renewal);
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'waiting-for-restart', HOUR_MS + 10 * MINUTE_MS);
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'waiting-for-restart', HOUR_MS + 10 * MINUTE_MS);
     const waiting = await gateway.status(workflowId);
     activities.callRefreshInstance.mockImplementation(async (call) => outcome('success', 'refreshInstance', { instanceId: call.instanceId }));
     await gateway.restart(workflowId, { requestedBy: 'operator@example.com', reason: 'merchant fixed refreshInstance' });
@@ -253,14 +147,14 @@ test('when the merchant fails refreshInstance for the whole 1-hour window, then 
   expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.renewed']);
 
   // The attempt after the restart opened a new window: it came after the first one ended.
-  const events = await historyEvents(client, workflowId);
+  const events = await historyEvents(suite.client, workflowId);
   const refreshTimes = scheduledAt(events, 'callRefreshInstance');
   expect(refreshTimes).toHaveLength(activities.callRefreshInstance.mock.calls.length);
   expect(refreshTimes[refreshTimes.length - 1]! - renewal.acceptedAtMs).toBeGreaterThanOrEqual(HOUR_MS);
   // Inside the first window every attempt started before its end; the next one only after the restart.
   const beforeRestart = refreshTimes.slice(0, -1);
   expect(beforeRestart.filter((at) => at >= renewal.acceptedAtMs + HOUR_MS)).toEqual([]);
-  await recordHistory(client, workflowId, 'renewal-window-restart');
+  await recordHistory(suite.client, workflowId, 'renewal-window-restart');
 });
 
 test('when a renewal arrives while the create is still backing off, then it is applied once, after the create', async () => {
@@ -269,16 +163,16 @@ test('when a renewal arrives while the create is still backing off, then it is a
     .mockResolvedValueOnce(outcome('failure', 'newInstance', { error: 'HTTP 503', httpStatus: 503, resultCode: undefined }))
     .mockResolvedValueOnce(outcome('failure', 'newInstance', { resultCode: '000005', error: 'other internal service error' }))
     .mockResolvedValueOnce(outcome('failure', 'newInstance', { resultCode: '000005', error: 'other internal service error' }));
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
   const renewedTo = plusMonths(order.expireTime!, 1);
 
   const { renewal, snapshot, workflowId } = await run(async () => {
     const workflowId = await pay(order);
     await eventually(workflowId, (s) => s.step.name === 'backing-off');
-    const renewal = await renewedEvent(renewedTo);
+    const renewal = await renewedEvent(suite.env, renewedTo);
     await gateway.deliverLifecycleEvent(workflowId, renewal);
     await eventually(workflowId, (s) => s.pendingEvents === 1 && s.status === 'provisioning');
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).expireTime === renewedTo, 10 * MINUTE_MS);
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).expireTime === renewedTo, 10 * MINUTE_MS);
     return { workflowId, renewal, snapshot: await eventually(workflowId, (s) => s.step.name === 'active') };
   });
 
@@ -291,22 +185,22 @@ test('when a renewal arrives while the create is still backing off, then it is a
   const lastCreate = Math.max(...activities.callNewInstance.mock.invocationCallOrder);
   expect(activities.callRefreshInstance.mock.invocationCallOrder[0]).toBeGreaterThan(lastCreate);
   expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.renewed']);
-  await recordHistory(client, workflowId, 'renewal-during-create');
+  await recordHistory(suite.client, workflowId, 'renewal-during-create');
 });
 
 test('when the create fails for its whole window while a renewal waits, then the renewal order is refunded as well', async () => {
   const { activities, gateway, run, pay, eventually } = harness();
   activities.callNewInstance.mockResolvedValue(outcome('failure', 'newInstance', { resultCode: '000100', error: 'no instance resource' }));
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
 
   const { renewal, result, workflowId } = await run(async () => {
     const workflowId = await pay(order);
     await eventually(workflowId, (s) => s.step.name === 'backing-off');
-    const renewal = await renewedEvent(plusMonths(order.expireTime!, 1));
+    const renewal = await renewedEvent(suite.env, plusMonths(order.expireTime!, 1));
     await gateway.deliverLifecycleEvent(workflowId, renewal);
     await eventually(workflowId, (s) => s.pendingEvents === 1);
-    await advanceTimers(env, workflowId, () => false, 3 * HOUR_MS + 10 * MINUTE_MS);
-    return { renewal, workflowId, result: await client.workflow.getHandle(workflowId).result() };
+    await advanceTimers(suite.env, workflowId, () => false, 3 * HOUR_MS + 10 * MINUTE_MS);
+    return { renewal, workflowId, result: await suite.client.workflow.getHandle(workflowId).result() };
   });
 
   expect(result).toMatchObject({ status: 'failed', pendingEvents: 0 });
@@ -315,25 +209,25 @@ test('when the create fails for its whole window while a renewal waits, then the
   expect(refunds.map((c) => c.data.orderId)).toEqual([order.orderId, renewal.orderId]);
   expect(refunds[1]!.data).toMatchObject({ orderLineId: renewal.orderLineId, refund: true, reason: expect.stringContaining('has no instance') });
   expect(activities.saveSubscriptionOrder).toHaveBeenLastCalledWith(expect.objectContaining({ orderId: renewal.orderId, kind: 'renewal', status: 'refunded' }));
-  await recordHistory(client, workflowId, 'refund-renewal-after-failed-create');
+  await recordHistory(suite.client, workflowId, 'refund-renewal-after-failed-create');
 });
 
 test('when a renewal arrives while a release waits for a restart, then the release completes and the renewal order is refunded, not applied', async () => {
   const { activities, gateway, run, provision, eventually } = harness();
   activities.callReleaseInstance.mockResolvedValue(outcome('failure', 'releaseInstance', { httpStatus: 502, resultCode: undefined, error: 'HTTP 502' }));
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
 
   const { renewal, unsubscribe, result, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    const unsubscribe = await unsubscribedEvent();
+    const unsubscribe = await unsubscribedEvent(suite.env);
     await gateway.deliverLifecycleEvent(workflowId, unsubscribe);
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'waiting-for-restart', HOUR_MS + 10 * MINUTE_MS);
-    const renewal = await renewedEvent(plusMonths(order.expireTime!, 1));
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'waiting-for-restart', HOUR_MS + 10 * MINUTE_MS);
+    const renewal = await renewedEvent(suite.env, plusMonths(order.expireTime!, 1));
     await gateway.deliverLifecycleEvent(workflowId, renewal);
     await eventually(workflowId, (s) => s.pendingEvents === 1);
     activities.callReleaseInstance.mockImplementation(async (call) => outcome('success', 'releaseInstance', { instanceId: call.instanceId }));
     await gateway.restart(workflowId, { requestedBy: 'operator@example.com', reason: 'merchant fixed releaseInstance' });
-    return { renewal, unsubscribe, workflowId, result: await client.workflow.getHandle(workflowId).result() };
+    return { renewal, unsubscribe, workflowId, result: await suite.client.workflow.getHandle(workflowId).result() };
   });
 
   expect(result).toMatchObject({ status: 'released', pendingEvents: 0 });
@@ -345,19 +239,19 @@ test('when a renewal arrives while a release waits for a restart, then the relea
     refund: true,
     reason: `instance inst-${order.orderId} was released before renewal order ${renewal.orderId} could be applied`,
   });
-  await recordHistory(client, workflowId, 'refund-renewal-after-release');
+  await recordHistory(suite.client, workflowId, 'refund-renewal-after-release');
 });
 
 // ---- expiry, retention, release ----------------------------------------------------------------
 
 test('when an order expires unrenewed, then it is frozen at expiry and released after the 15-day retention', async () => {
-  const { activities, gateway, run, provision } = harness();
-  const order = await orderExpiringIn(DAY_MS, { retentionDays: 15 });
+  const { activities, run, provision } = harness();
+  const order = await orderExpiringIn(suite.env, DAY_MS, { retentionDays: 15 });
 
   const { result, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    await advanceTimers(env, workflowId, () => false, 17 * DAY_MS);
-    return { workflowId, result: await client.workflow.getHandle(workflowId).result() };
+    await advanceTimers(suite.env, workflowId, () => false, 17 * DAY_MS);
+    return { workflowId, result: await suite.client.workflow.getHandle(workflowId).result() };
   });
 
   expect(result).toMatchObject({ status: 'released', step: { name: 'released' }, frozenBy: [] });
@@ -373,7 +267,7 @@ test('when an order expires unrenewed, then it is frozen at expiry and released 
   expect(activities.updateOrderLine).toHaveBeenLastCalledWith(expect.objectContaining({ orderId: order.orderId, status: 'released' }));
   expect(activities.saveInstance).toHaveBeenLastCalledWith(expect.objectContaining({ status: 'released' }));
 
-  const events = await historyEvents(client, workflowId);
+  const events = await historyEvents(suite.client, workflowId);
   expect(events[events.length - 1]?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   const [freezeAt] = scheduledAt(events, 'callUpdateInstanceStatus');
   const [releaseAt] = scheduledAt(events, 'callReleaseInstance');
@@ -381,23 +275,23 @@ test('when an order expires unrenewed, then it is frozen at expiry and released 
   expect(freezeAt! - Date.parse(order.expireTime!)).toBeLessThan(MINUTE_MS);
   expect(releaseAt! - freezeAt!).toBeGreaterThanOrEqual(15 * DAY_MS - MINUTE_MS);
   expect(releaseAt! - Date.parse(order.expireTime!)).toBeGreaterThanOrEqual(15 * DAY_MS);
-  await recordHistory(client, workflowId, 'expiry-retention-release');
+  await recordHistory(suite.client, workflowId, 'expiry-retention-release');
 });
 
 test('when a renewal arrives on day 10 of retention, then the instance is unfrozen, refreshed and never released', async () => {
   const { activities, gateway, run, provision, eventually } = harness();
-  const order = await orderExpiringIn(DAY_MS, { retentionDays: 15 });
+  const order = await orderExpiringIn(suite.env, DAY_MS, { retentionDays: 15 });
   const renewedTo = plusMonths(order.expireTime!, 1);
 
   const { frozen, renewed, later, renewal, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'retention', 2 * DAY_MS);
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'retention', 2 * DAY_MS);
     const frozen = await gateway.status(workflowId);
-    await advanceBy(env, workflowId, 10 * DAY_MS);
-    const renewal = await renewedEvent(renewedTo);
+    await advanceBy(suite.env, workflowId, 10 * DAY_MS);
+    const renewal = await renewedEvent(suite.env, renewedTo);
     await gateway.deliverLifecycleEvent(workflowId, renewal);
     const renewed = await eventually(workflowId, (s) => s.expireTime === renewedTo && s.step.name === 'active');
-    await advanceBy(env, workflowId, 10 * DAY_MS);
+    await advanceBy(suite.env, workflowId, 10 * DAY_MS);
     return { workflowId, frozen, renewed, later: await gateway.status(workflowId), renewal };
   });
 
@@ -412,18 +306,18 @@ test('when a renewal arrives on day 10 of retention, then the instance is unfroz
   expect(later).toMatchObject({ status: 'active', frozenBy: [], expireTime: renewedTo, step: { name: 'active' } });
   expect(activities.callReleaseInstance).not.toHaveBeenCalled();
   expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.frozen', 'instance.unfrozen', 'instance.renewed']);
-  await recordHistory(client, workflowId, 'renewal-in-retention');
+  await recordHistory(suite.client, workflowId, 'renewal-in-retention');
 });
 
 test('when the order is unsubscribed, then the instance is released naming the unsubscribe order and the workflow ends', async () => {
   const { activities, gateway, run, provision } = harness();
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
 
   const { result, unsubscribe, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    const unsubscribe = await unsubscribedEvent();
+    const unsubscribe = await unsubscribedEvent(suite.env);
     await gateway.deliverLifecycleEvent(workflowId, unsubscribe);
-    return { workflowId, unsubscribe, result: await client.workflow.getHandle(workflowId).result() };
+    return { workflowId, unsubscribe, result: await suite.client.workflow.getHandle(workflowId).result() };
   });
 
   expect(result).toMatchObject({ status: 'released', step: { name: 'released', reason: 'unsubscribed' } });
@@ -436,20 +330,20 @@ test('when the order is unsubscribed, then the instance is released naming the u
     expect.objectContaining({ type: 'instance.released', data: expect.objectContaining({ cause: 'unsubscribed', orderId: unsubscribe.orderId }) }),
   );
   expect(activities.saveSubscriptionOrder).toHaveBeenCalledWith(expect.objectContaining({ orderId: unsubscribe.orderId, kind: 'unsubscribe', status: 'completed' }));
-  await recordHistory(client, workflowId, 'unsubscribe');
+  await recordHistory(suite.client, workflowId, 'unsubscribe');
 });
 
 // ---- violations --------------------------------------------------------------------------------
 
 test('when a violation is reported and later lifted, then the instance is frozen and unfrozen', async () => {
   const { activities, gateway, run, provision, eventually } = harness();
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
 
   const { frozen, lifted, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    await gateway.deliverLifecycleEvent(workflowId, await violationEvent('instance.violation'));
+    await gateway.deliverLifecycleEvent(workflowId, await violationEvent(suite.env, 'instance.violation'));
     const frozen = await eventually(workflowId, (s) => s.step.name === 'frozen-for-violation');
-    await gateway.deliverLifecycleEvent(workflowId, await violationEvent('instance.violation_lifted'));
+    await gateway.deliverLifecycleEvent(workflowId, await violationEvent(suite.env, 'instance.violation_lifted'));
     const lifted = await eventually(workflowId, (s) => s.status === 'active' && s.step.name === 'active');
     return { workflowId, frozen, lifted };
   });
@@ -462,22 +356,22 @@ test('when a violation is reported and later lifted, then the instance is frozen
   ]);
   expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.frozen', 'instance.unfrozen']);
   expect(activities.callReleaseInstance).not.toHaveBeenCalled();
-  await recordHistory(client, workflowId, 'violation');
+  await recordHistory(suite.client, workflowId, 'violation');
 });
 
 test('when a violation is lifted during expiry retention, then the instance stays frozen for the expiry and is still released on time', async () => {
   const { activities, gateway, run, provision, eventually } = harness();
-  const order = await orderExpiringIn(DAY_MS, { retentionDays: 15 });
+  const order = await orderExpiringIn(suite.env, DAY_MS, { retentionDays: 15 });
 
   const { both, lifted, result, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'retention', 2 * DAY_MS);
-    await gateway.deliverLifecycleEvent(workflowId, await violationEvent('instance.violation'));
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'retention', 2 * DAY_MS);
+    await gateway.deliverLifecycleEvent(workflowId, await violationEvent(suite.env, 'instance.violation'));
     const both = await eventually(workflowId, (s) => (s.frozenBy ?? []).length === 2);
-    await gateway.deliverLifecycleEvent(workflowId, await violationEvent('instance.violation_lifted'));
+    await gateway.deliverLifecycleEvent(workflowId, await violationEvent(suite.env, 'instance.violation_lifted'));
     const lifted = await eventually(workflowId, (s) => s.frozenBy?.join() === 'expiry' && s.step.name === 'retention');
-    await advanceTimers(env, workflowId, () => false, 16 * DAY_MS);
-    return { both, lifted, workflowId, result: await client.workflow.getHandle(workflowId).result() };
+    await advanceTimers(suite.env, workflowId, () => false, 16 * DAY_MS);
+    return { both, lifted, workflowId, result: await suite.client.workflow.getHandle(workflowId).result() };
   });
 
   expect(both).toMatchObject({ status: 'frozen', frozenBy: ['expiry', 'violation'] });
@@ -486,7 +380,7 @@ test('when a violation is lifted during expiry retention, then the instance stay
   expect(statuses(activities)).toEqual(['FREEZE']);
   expect(result.status).toBe('released');
   expect(activities.callReleaseInstance).toHaveBeenCalledTimes(1);
-  const events = await historyEvents(client, workflowId);
+  const events = await historyEvents(suite.client, workflowId);
   expect(scheduledAt(events, 'callReleaseInstance')[0]! - Date.parse(order.expireTime!)).toBeGreaterThanOrEqual(15 * DAY_MS);
 });
 
@@ -494,11 +388,11 @@ test('when a violation is lifted during expiry retention, then the instance stay
 
 test('when the merchant applies an upgrade, then the new SKU is in force and the order system is told', async () => {
   const { activities, gateway, run, provision, eventually } = harness();
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
 
   const { upgrade, snapshot } = await run(async () => {
     const workflowId = await provision(order);
-    const upgrade = await upgradedEvent('sku-pro');
+    const upgrade = await upgradedEvent(suite.env, 'sku-pro');
     await gateway.deliverLifecycleEvent(workflowId, upgrade);
     return { upgrade, snapshot: await eventually(workflowId, (s) => s.skuCode === 'sku-pro' && s.step.name === 'active') };
   });
@@ -522,18 +416,18 @@ test('when an upgrade waited 4 hours behind a renewal held for a restart, then i
   const { activities, gateway, run, provision, eventually } = harness();
   activities.callRefreshInstance.mockResolvedValue(outcome('failure', 'refreshInstance', { httpStatus: 502, resultCode: undefined, error: 'HTTP 502' }));
   activities.callUpgradeInstance.mockResolvedValueOnce(outcome('failure', 'upgradeInstance', { resultCode: '000005', error: 'busy' }));
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
 
   const { snapshot, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    await gateway.deliverLifecycleEvent(workflowId, await renewedEvent(plusMonths(order.expireTime!, 1)));
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'waiting-for-restart', HOUR_MS + 10 * MINUTE_MS);
-    await gateway.deliverLifecycleEvent(workflowId, await upgradedEvent('sku-pro'));
+    await gateway.deliverLifecycleEvent(workflowId, await renewedEvent(suite.env, plusMonths(order.expireTime!, 1)));
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'waiting-for-restart', HOUR_MS + 10 * MINUTE_MS);
+    await gateway.deliverLifecycleEvent(workflowId, await upgradedEvent(suite.env, 'sku-pro'));
     await eventually(workflowId, (s) => s.pendingEvents === 1);
-    await advanceBy(env, workflowId, 4 * HOUR_MS);
+    await advanceBy(suite.env, workflowId, 4 * HOUR_MS);
     activities.callRefreshInstance.mockImplementation(async (call) => outcome('success', 'refreshInstance', { instanceId: call.instanceId }));
     await gateway.restart(workflowId, { requestedBy: 'operator@example.com', reason: 'merchant fixed refreshInstance' });
-    await advanceTimers(env, workflowId, async () => (await gateway.status(workflowId)).skuCode === 'sku-pro', 10 * MINUTE_MS);
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).skuCode === 'sku-pro', 10 * MINUTE_MS);
     return { workflowId, snapshot: await eventually(workflowId, (s) => s.pendingEvents === 0 && s.skuCode === 'sku-pro') };
   });
 
@@ -542,20 +436,20 @@ test('when an upgrade waited 4 hours behind a renewal held for a restart, then i
   expect(snapshot).toMatchObject({ status: 'active', skuCode: 'sku-pro' });
   expect(activities.callUpgradeInstance).toHaveBeenCalledTimes(2);
   expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.renewed', 'instance.upgraded']);
-  await recordHistory(client, workflowId, 'upgrade-after-held-renewal');
+  await recordHistory(suite.client, workflowId, 'upgrade-after-held-renewal');
 });
 
 test('when the merchant fails an upgrade for the whole 3-hour window, then the upgrade order is refunded and the old SKU stays', async () => {
   const { activities, gateway, run, provision } = harness();
   activities.callUpgradeInstance.mockResolvedValue(outcome('failure', 'upgradeInstance', { resultCode: '000005', error: 'other internal service error' }));
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
 
   const { upgrade, snapshot, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    const upgrade = await upgradedEvent('sku-pro');
+    const upgrade = await upgradedEvent(suite.env, 'sku-pro');
     await gateway.deliverLifecycleEvent(workflowId, upgrade);
     await advanceTimers(
-      env,
+      suite.env,
       workflowId,
       async () => activities.saveSubscriptionOrder.mock.calls.some(([o]) => o.status === 'refunded') && (await gateway.status(workflowId)).step.name === 'active',
       3 * HOUR_MS + 10 * MINUTE_MS,
@@ -577,13 +471,13 @@ test('when the merchant fails an upgrade for the whole 3-hour window, then the u
   expect(activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey.split(':').pop())).toEqual(['first-failure', 'failed']);
   expect(activities.callUpgradeInstance.mock.calls.length).toBeGreaterThanOrEqual(20);
 
-  const events = await historyEvents(client, workflowId);
+  const events = await historyEvents(suite.client, workflowId);
   const attempts = scheduledAt(events, 'callUpgradeInstance');
   expect(attempts).toHaveLength(activities.callUpgradeInstance.mock.calls.length);
   // Attempts went on until the end of the window, and none started after it.
   expect(Math.max(...attempts)).toBeGreaterThan(upgrade.acceptedAtMs + 3 * HOUR_MS - 15 * MINUTE_MS);
   expect(attempts.filter((at) => at >= upgrade.acceptedAtMs + 3 * HOUR_MS)).toEqual([]);
-  await recordHistory(client, workflowId, 'upgrade-refunded');
+  await recordHistory(suite.client, workflowId, 'upgrade-refunded');
 });
 
 // ---- change check ------------------------------------------------------------------------------
@@ -595,7 +489,7 @@ test('when the merchant allows or refuses a change, then the check answers with 
   activities.callChangeInstanceCheck
     .mockResolvedValueOnce(outcome('success', 'changeInstanceCheck', { resultMsg: 'ok' }))
     .mockResolvedValueOnce(outcome('failure', 'changeInstanceCheck', { resultCode: '000002', resultMsg: 'current usage exceeds the target size' }));
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
 
   const { allowed, refused } = await run(async () => {
     const workflowId = await provision(order);
@@ -628,9 +522,9 @@ test('when the merchant does not answer the change check before the deadline, th
       await hanging;
       return outcome('success', 'changeInstanceCheck', { instanceId: call.instanceId });
     })
-    // The HTTP client's own 5-second timeout: a failure without a result code.
+    // The HTTP suite.client's own 5-second timeout: a failure without a result code.
     .mockResolvedValueOnce(outcome('failure', 'changeInstanceCheck', { resultCode: undefined, error: 'no answer within 5000 ms' }));
-  const order = await orderExpiringIn();
+  const order = await orderExpiringIn(suite.env);
 
   const { silent, timedOut, after } = await run(async () => {
     const workflowId = await provision(order);
@@ -655,18 +549,18 @@ test('when the merchant does not answer the change check before the deadline, th
 
 test('when a trial is converted after both reminders, then it is refreshed as TRIAL_TO_FORMAL and not released at the old trial end', async () => {
   const { activities, gateway, run, provision, eventually } = harness();
-  const order = await orderExpiringIn(7 * DAY_MS, { trialFlag: true, amount: '0.00' });
+  const order = await orderExpiringIn(suite.env, 7 * DAY_MS, { trialFlag: true, amount: '0.00' });
   const trialEndMs = Date.parse(order.expireTime!);
   const formalUntil = plusMonths(order.expireTime!, 1);
 
   const { workflowId, converted, later, conversion } = await run(async () => {
     const workflowId = await provision(order);
-    await advanceTimers(env, workflowId, () => activities.notifyMerchant.mock.calls.length >= 2 && activities.notifyCustomer.mock.calls.length >= 2, 7 * DAY_MS);
-    const conversion = await renewedEvent(formalUntil, { scene: 'TRIAL_TO_FORMAL' });
+    await advanceTimers(suite.env, workflowId, () => activities.notifyMerchant.mock.calls.length >= 2 && activities.notifyCustomer.mock.calls.length >= 2, 7 * DAY_MS);
+    const conversion = await renewedEvent(suite.env, formalUntil, { scene: 'TRIAL_TO_FORMAL' });
     await gateway.deliverLifecycleEvent(workflowId, conversion);
     const converted = await eventually(workflowId, (s) => s.expireTime === formalUntil && s.step.name === 'active');
-    const remaining = trialEndMs - (await env.currentTimeMs());
-    await advanceBy(env, workflowId, remaining + 2 * DAY_MS);
+    const remaining = trialEndMs - (await suite.env.currentTimeMs());
+    await advanceBy(suite.env, workflowId, remaining + 2 * DAY_MS);
     return { workflowId, converted, conversion, later: await gateway.status(workflowId) };
   });
 
@@ -677,7 +571,7 @@ test('when a trial is converted after both reminders, then it is refreshed as TR
   expect(new Set([...customerKeys, ...merchantKeys]).size).toBe(4);
   expect(activities.notifyCustomer).toHaveBeenCalledWith(expect.objectContaining({ customerId: order.customer.customerId }));
   // 72 h and 24 h before the end of the trial, on the server's clock.
-  const events = await historyEvents(client, workflowId);
+  const events = await historyEvents(suite.client, workflowId);
   const reminders = scheduledAt(events, 'notifyCustomer');
   expect(reminders.map((at) => Math.round((trialEndMs - at) / HOUR_MS))).toEqual([72, 24]);
 
@@ -685,22 +579,22 @@ test('when a trial is converted after both reminders, then it is refreshed as TR
   expect(activities.callRefreshInstance).toHaveBeenCalledWith(expect.objectContaining({ scene: 'TRIAL_TO_FORMAL', orderId: conversion.orderId, expireTime: formalUntil }));
   expect(converted).toMatchObject({ status: 'active', trial: false, expireTime: formalUntil });
   expect(later).toMatchObject({ status: 'active', trial: false, expireTime: formalUntil });
-  expect((await env.currentTimeMs()) - trialEndMs).toBeGreaterThanOrEqual(DAY_MS);
+  expect((await suite.env.currentTimeMs()) - trialEndMs).toBeGreaterThanOrEqual(DAY_MS);
   expect(activities.callReleaseInstance).not.toHaveBeenCalled();
   expect(activities.callUpdateInstanceStatus).not.toHaveBeenCalled();
   // No further reminders for a paid subscription.
   expect(activities.notifyCustomer).toHaveBeenCalledTimes(2);
-  await recordHistory(client, workflowId, 'trial-converted');
+  await recordHistory(suite.client, workflowId, 'trial-converted');
 });
 
 test('when a trial ends unconverted, then the instance is released at once, without a freeze', async () => {
   const { activities, run, provision } = harness();
-  const order = await orderExpiringIn(7 * DAY_MS, { trialFlag: true, amount: '0.00' });
+  const order = await orderExpiringIn(suite.env, 7 * DAY_MS, { trialFlag: true, amount: '0.00' });
 
   const { result, workflowId } = await run(async () => {
     const workflowId = await provision(order);
-    await advanceTimers(env, workflowId, () => false, 8 * DAY_MS);
-    return { workflowId, result: await client.workflow.getHandle(workflowId).result() };
+    await advanceTimers(suite.env, workflowId, () => false, 8 * DAY_MS);
+    return { workflowId, result: await suite.client.workflow.getHandle(workflowId).result() };
   });
 
   expect(result).toMatchObject({ status: 'released', step: { name: 'released', reason: 'trial-ended' } });
@@ -709,9 +603,9 @@ test('when a trial ends unconverted, then the instance is released at once, with
   expect(activities.callReleaseInstance.mock.calls[0]![0].orderId).toBeUndefined();
   expect(activities.callUpdateInstanceStatus).not.toHaveBeenCalled();
   expect(callbackTypes(activities)).toEqual(['instance.provisioned', 'instance.released']);
-  const events = await historyEvents(client, workflowId);
+  const events = await historyEvents(suite.client, workflowId);
   const [releaseAt] = scheduledAt(events, 'callReleaseInstance');
   expect(releaseAt).toBeGreaterThanOrEqual(Date.parse(order.expireTime!));
   expect(releaseAt! - Date.parse(order.expireTime!)).toBeLessThan(MINUTE_MS);
-  await recordHistory(client, workflowId, 'trial-released');
+  await recordHistory(suite.client, workflowId, 'trial-released');
 });
