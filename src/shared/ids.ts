@@ -16,14 +16,6 @@ export function keyedByProduct(chargingMode: string): boolean {
   return chargingMode === 'ON_DEMAND' || chargingMode === 'ON_DEMAND_PKG';
 }
 
-/**
- * @deprecated Pay-per-use items only, without packages. Kept so the create step's current
- * code compiles while it moves to keyedByProduct; delete it with that move.
- */
-export function isPayPerUse(chargingMode: string): boolean {
-  return chargingMode === 'ON_DEMAND';
-}
-
 /** orderId + productId for pay-per-use items and packages; orderId + orderLineId for every other order. */
 export function subscriptionKey(order: { orderId: string; orderLineId: string; productId: string; chargingMode: string }): SubscriptionKey {
   return { orderId: order.orderId, lineKey: keyedByProduct(order.chargingMode) ? order.productId : order.orderLineId };

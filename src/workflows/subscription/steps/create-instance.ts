@@ -13,7 +13,7 @@
 import { ActivityFailure, ApplicationFailure, log, patched, uuid4 } from '@temporalio/workflow';
 import type { MerchantCallOutcome } from '../../../protocol/outcome';
 import { ErrorType } from '../../../shared/errors';
-import { isPayPerUse, stepKey } from '../../../shared/ids';
+import { keyedByProduct, stepKey } from '../../../shared/ids';
 import { runInWindow, runOneWindow, singleCall, windowOpensAt, describeOutcome, type AttemptResult, type OpenWindow } from '../../windows/runner';
 import { merchant } from '../proxies';
 import { notifyMerchant, saveInstance, tellOrderSystem, updateOrderLine } from '../bookkeeping';
@@ -38,7 +38,7 @@ export async function createInstance(sub: Subscription, event: OrderPaidEvent): 
     operation: 'newInstance',
     opensAtMs: event.acceptedAtMs,
     occurrence: 'paid',
-    subject: `Provisioning of order ${order.orderId} (line ${order.orderLineId})`,
+    subject: `Provisioning of order ${order.orderId}`,
     attempt: (window) => attemptCreate(sub, order, window, unfinished),
   });
   if (result.ok) return true;
@@ -75,7 +75,8 @@ async function attemptCreate(sub: Subscription, order: PaidOrder, window: OpenWi
         orderId: order.orderId,
         orderLineId: order.orderLineId,
         businessId,
-        productId: isPayPerUse(order.chargingMode) ? order.productId : undefined,
+        // Pay-per-use items and packages are keyed by product at the merchant too (spec §2.1, §6).
+        productId: keyedByProduct(order.chargingMode) ? order.productId : undefined,
         testFlag: order.testFlag,
       }),
     businessId,
