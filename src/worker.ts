@@ -4,12 +4,14 @@
  * beside the API in the development stack.
  */
 import { Worker } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { createActivities, type ActivityDeps } from './activities';
 import { createSmtpMailer } from './clients/mailer';
 import { createHttpMerchantClient } from './clients/merchant';
+import { createMerchantDirectory } from './clients/merchant-directory';
+import { createHttpOrderSystemClient } from './clients/order-system';
 import { loadConfig, type Config } from './platform/config';
 import { migrate } from './db/migrate';
-import { createDb } from './db/pool';
+import { createDb, type Db } from './db/pool';
 import { createLogger, type Logger } from './platform/logger';
 import { encryptorFromConfig } from './platform/security/keys';
 import { connectClient, connectWorker, installRuntimeLogger } from './platform/temporal/connection';
@@ -34,13 +36,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   await clientConnection.close();
 
   const connection = await connectWorker(config.temporal);
-  const activities = createActivities({
-    db,
-    encryptor: encryptorFromConfig(config),
-    merchantClient: createHttpMerchantClient({ timeoutMs: config.merchant.requestTimeoutMs }),
-    orderSystem: config.orderSystem,
-    mailer: config.notify.smtpUrl ? createSmtpMailer(config.notify.smtpUrl, config.notify.from) : undefined,
-  });
+  const activities = createActivities(activityDeps(config, db));
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -60,6 +56,20 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },
+  };
+}
+
+/** The activities' dependencies, each built once from the configuration. */
+function activityDeps(config: Readonly<Config>, db: Db): ActivityDeps {
+  const encryptor = encryptorFromConfig(config);
+  const { orderSystem, notify } = config;
+  return {
+    db,
+    encryptor,
+    merchants: createMerchantDirectory(db, encryptor),
+    merchantClient: createHttpMerchantClient({ timeoutMs: config.merchant.requestTimeoutMs }),
+    orderSystem: orderSystem.url ? createHttpOrderSystemClient({ url: orderSystem.url, secret: orderSystem.secret, timeoutMs: orderSystem.timeoutMs }) : undefined,
+    mailer: notify.smtpUrl ? createSmtpMailer({ url: notify.smtpUrl, from: notify.from, timeoutMs: notify.smtpTimeoutMs }) : undefined,
   };
 }
 

@@ -1,9 +1,10 @@
 /**
  * The HTTP client for merchants' production URLs: signs each request per spec §1.2 with a
- * fresh nonce and timestamp, enforces the marketplace's 5-second timeout, and reports what
- * happened without interpreting it (the activities classify the answer).
+ * fresh nonce and timestamp, enforces the marketplace's 5-second timeout (from config), and
+ * reports what happened without interpreting it (the activities classify the answer).
  */
 import { signV2Request, signedUrl } from '../protocol/signing';
+import { requestDeadline } from './http';
 
 export interface MerchantEndpoint {
   merchantId: string;
@@ -36,8 +37,7 @@ export function createHttpMerchantClient({ timeoutMs, now = Date.now }: HttpMerc
       const raw = JSON.stringify(body);
       const startedAtMs = now();
       const url = signedUrl(endpoint.productionUrl, signV2Request(endpoint.accessKey, raw, startedAtMs));
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      const deadline = requestDeadline(timeoutMs, signal);
       const elapsed = (): number => now() - startedAtMs;
       let response: Response;
       try {
@@ -45,22 +45,17 @@ export function createHttpMerchantClient({ timeoutMs, now = Date.now }: HttpMerc
           method: 'POST',
           headers: { 'content-type': 'application/json;charset=utf-8', accept: 'application/json' },
           body: raw,
-          signal: combined,
+          signal: deadline.signal,
           redirect: 'error',
         });
       } catch (error) {
-        // A cancelled activity (worker shutting down) is not the merchant's failure.
-        if (signal?.aborted) throw signal.reason ?? error;
-        const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
-        return { startedAtMs, latencyMs: elapsed(), error: reason };
+        return { startedAtMs, latencyMs: elapsed(), error: deadline.failure(error) };
       }
       let text: string;
       try {
         text = await response.text();
       } catch (error) {
-        if (signal?.aborted) throw signal.reason ?? error;
-        const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
-        return { startedAtMs, latencyMs: elapsed(), httpStatus: response.status, error: reason };
+        return { startedAtMs, latencyMs: elapsed(), httpStatus: response.status, error: deadline.failure(error) };
       }
       const latencyMs = elapsed();
       try {
@@ -72,13 +67,3 @@ export function createHttpMerchantClient({ timeoutMs, now = Date.now }: HttpMerc
   };
 }
 
-/**
- * fetch's message ("fetch failed") says little; its cause's code (ECONNREFUSED, ENOTFOUND…)
- * says what went wrong. Duck-typed, because errors from Node's internals are not always
- * instances of this realm's Error (under test sandboxes, for one).
- */
-export function describeNetworkError(error: unknown): string {
-  const message = typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
-  const cause = typeof error === 'object' && error !== null && 'cause' in error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  return cause && typeof cause.code === 'string' ? `${message}: ${cause.code}` : message;
-}

@@ -69,8 +69,13 @@ const envSchema = z.object({
   DATA_ENCRYPTION_OLD_KEYS: z.string().optional(),
   ORDER_SYSTEM_URL: z.string().url().optional(),
   ORDER_SYSTEM_SECRET: webhookSecret.optional(),
+  // Below the callback activity's 30 s start-to-close timeout, so a slow order system ends
+  // the request with a failure the activity records, rather than ending the activity.
+  ORDER_SYSTEM_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).default(10_000),
   MERCHANT_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(5000),
   SMTP_URL: z.string().url().optional(),
+  // Per SMTP step (connecting, the greeting, each reply), below the notification activity's 30 s.
+  SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).default(10_000),
   NOTIFY_FROM: z.string().email().default('fulfilment@localhost'),
   RETRY_POLICY_JSON: z.string().optional(),
   TRIAL_REMINDER_LEAD_HOURS: z
@@ -91,9 +96,9 @@ export interface Config {
   webhook: { secret: string; toleranceSeconds: number };
   operatorToken: string;
   encryption: { primaryKey: string; oldKeys: string[] };
-  orderSystem: { url: string | undefined; secret: string };
+  orderSystem: { url: string | undefined; secret: string; timeoutMs: number };
   merchant: { requestTimeoutMs: number };
-  notify: { smtpUrl: string | undefined; from: string };
+  notify: { smtpUrl: string | undefined; from: string; smtpTimeoutMs: number };
   policy: PolicyTable;
   lifecycle: LifecycleSettings;
 }
@@ -147,9 +152,9 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Readonly<Co
       primaryKey: e.DATA_ENCRYPTION_KEY ?? DEVELOPMENT_SECRETS.dataEncryptionKey,
       oldKeys: e.DATA_ENCRYPTION_OLD_KEYS ? e.DATA_ENCRYPTION_OLD_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : [],
     },
-    orderSystem: { url: e.ORDER_SYSTEM_URL, secret: e.ORDER_SYSTEM_SECRET ?? DEVELOPMENT_SECRETS.orderSystemSecret },
+    orderSystem: { url: e.ORDER_SYSTEM_URL, secret: e.ORDER_SYSTEM_SECRET ?? DEVELOPMENT_SECRETS.orderSystemSecret, timeoutMs: e.ORDER_SYSTEM_TIMEOUT_MS },
     merchant: { requestTimeoutMs: e.MERCHANT_REQUEST_TIMEOUT_MS },
-    notify: { smtpUrl: e.SMTP_URL, from: e.NOTIFY_FROM },
+    notify: { smtpUrl: e.SMTP_URL, from: e.NOTIFY_FROM, smtpTimeoutMs: e.SMTP_TIMEOUT_MS },
     policy: PRODUCTION_POLICY,
     lifecycle: {
       // Largest lead first: the earliest reminder is sent first.

@@ -1,12 +1,16 @@
 /**
  * Shared pieces of the activity suites: the test database, the development encryptor,
- * merchants registered straight into the merchants table, unique ids, a logger that keeps
- * what activities log, and ports that are known to refuse connections.
+ * merchants registered straight into the merchants table, the merchant operations as the
+ * worker builds them, unique ids, a logger that keeps what activities log, and ports that
+ * are known to refuse connections.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { createMerchantOperationActivities, type MerchantOperationActivities } from '../../src/activities/subscription/merchant-operations';
+import { createHttpMerchantClient } from '../../src/clients/merchant';
+import { createMerchantDirectory } from '../../src/clients/merchant-directory';
 import { loadConfig, type Config } from '../../src/platform/config';
 import { createDb, type Db } from '../../src/db/pool';
 import { upsertMerchant } from '../../src/db/repositories/catalog/merchants';
@@ -22,6 +26,14 @@ export function testDb(): Db {
   if (!url) throw new Error('run through jest --selectProjects api: its global setup provides TEST_DATABASE_URL');
   return createDb({ url, max: 4 });
 }
+
+/** The merchant operations as the worker builds them: merchants looked up in `db`, called over real HTTP. */
+export function merchantOperations(db: Db, timeoutMs = config.merchant.requestTimeoutMs): MerchantOperationActivities {
+  return createMerchantOperationActivities({ db, encryptor, merchants: createMerchantDirectory(db, encryptor), merchantClient: createHttpMerchantClient({ timeoutMs }) });
+}
+
+/** startedAtMs and latencyMs of an outcome are measured; tests assert everything else exactly. */
+export const measuredTiming = { startedAtMs: expect.any(Number), latencyMs: expect.any(Number) };
 
 let counter = 0;
 /** Unique across runs against the same database and across suites of one run. */

@@ -6,17 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { createActivities } from '../../src/activities';
-import { createMerchantActivities } from '../../src/activities/subscription/merchant-operations';
-import { createHttpMerchantClient } from '../../src/clients/merchant';
-import { createMerchantDirectory } from '../../src/clients/merchant-directory';
 import type { Db } from '../../src/db/pool';
 import { findInstance, upsertInstance } from '../../src/db/repositories/subscription/instances';
 import { findMerchant } from '../../src/db/repositories/catalog/merchants';
 import { startMerchantSim, type MerchantSim } from '../../src/merchant-sim';
 import { ErrorType } from '../../src/shared/errors';
-import type { NewInstanceCall, QueryInstanceCall } from '../../src/activities/subscription/merchant-operations';
-import { activityEnv, closedPortUrl, config, encryptor, registerMerchant, rejection, testDb, uniqueId } from './fixtures';
+import type { MerchantOperationActivities, NewInstanceCall, QueryInstanceCall } from '../../src/activities/subscription/merchant-operations';
+import { activityEnv, closedPortUrl, encryptor, measuredTiming as timing, merchantOperations, registerMerchant, rejection, testDb, uniqueId } from './fixtures';
 
 const ACCESS_KEY = 'activity-test-access-key-0123456789';
 /** The truncated body the sim's 'malformed' fault answers. */
@@ -25,7 +21,7 @@ const MALFORMED_BODY = '{"resultCode":"000000","instanceId":';
 let db: Db;
 let sim: MerchantSim;
 let asyncSim: MerchantSim;
-let activities: ReturnType<typeof createActivities>;
+let activities: MerchantOperationActivities;
 const merchant = { sync: '', async: '', wrongKey: '', unreachable: '' };
 
 beforeAll(async () => {
@@ -41,12 +37,7 @@ beforeAll(async () => {
   await registerMerchant(db, { merchantId: merchant.async, productionUrl: asyncSim.url, accessKey: ACCESS_KEY });
   await registerMerchant(db, { merchantId: merchant.wrongKey, productionUrl: sim.url, accessKey: 'not-the-key-bound-to-this-url' });
   await registerMerchant(db, { merchantId: merchant.unreachable, productionUrl: await closedPortUrl('/saasproduce'), accessKey: ACCESS_KEY });
-  activities = createActivities({
-    db,
-    encryptor,
-    merchantClient: createHttpMerchantClient({ timeoutMs: config.merchant.requestTimeoutMs }),
-    orderSystem: { url: undefined, secret: config.orderSystem.secret },
-  });
+  activities = merchantOperations(db);
 });
 
 afterEach(() => {
@@ -87,9 +78,6 @@ const findMerchantUrl = async (merchantId: string): Promise<string | undefined> 
 
 /** The requests a sim received whose body carries `marker` (a businessId or instanceId). */
 const requestsWith = (target: MerchantSim, marker: string) => target.requests().filter((r) => r.body.includes(marker));
-
-/** startedAtMs and latencyMs are measured; everything else in an outcome is asserted exactly. */
-const timing = { startedAtMs: expect.any(Number), latencyMs: expect.any(Number) };
 
 function expectTimingSane(outcome: { startedAtMs: number; latencyMs: number }, before: number, after: number): void {
   expect(outcome.latencyMs).toBeGreaterThanOrEqual(0);
@@ -219,12 +207,7 @@ describe('callNewInstance', () => {
   });
 
   test('when the merchant answers later than the client timeout, then failure "no answer within 300 ms" well before the answer', async () => {
-    const shortTimeout = createMerchantActivities({
-      merchants: createMerchantDirectory(db, encryptor),
-      client: createHttpMerchantClient({ timeoutMs: 300 }),
-      db,
-      encryptor,
-    });
+    const shortTimeout = merchantOperations(db, 300);
     sim.faults.add({ activity: 'newInstance', mode: 'slow', delayMs: 1500, times: 1 });
     const outcome = await activityEnv().run(shortTimeout.callNewInstance, newInstanceCall(merchant.sync));
 

@@ -6,7 +6,8 @@
  * boundary, so each case can count sends exactly; the real SMTP path (nodemailer to an SMTP
  * server on loopback) is covered in smtp.test.ts.
  */
-import { createNotificationActivities, type Mailer } from '../../src/activities/notices/notifications';
+import { createNotificationActivities } from '../../src/activities/notices/notifications';
+import type { Mailer } from '../../src/clients/mailer';
 import type { Db } from '../../src/db/pool';
 import type { MerchantNotification } from '../../src/activities/notices/notifications';
 import { activityEnv, registerMerchant, testDb, uniqueId } from './fixtures';

@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { createOrderSystemActivities } from '../../src/activities/notices/order-system';
+import { createHttpOrderSystemClient } from '../../src/clients/order-system';
 import type { Db } from '../../src/db/pool';
 import { startOrderSystemSink, type OrderSystemSink } from '../../src/dev/order-system-sink';
 import { ErrorType } from '../../src/shared/errors';
@@ -29,6 +30,7 @@ let db: Db;
 let sink: OrderSystemSink;
 let counting: { url: string; posts: (webhookId: string) => number; close(): Promise<void> };
 let fixedStatus: { url: (status: number) => string; bodies: (webhookId: string) => string[]; close(): Promise<void> };
+let silent: { url: string; requests: (webhookId: string) => number; close(): Promise<void> };
 
 const listen = async (server: Server): Promise<string> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -86,11 +88,20 @@ beforeAll(async () => {
   });
   const statusOrigin = await listen(statusServer);
   fixedStatus = { url: (status) => `${statusOrigin}/status/${status}`, bodies: (id) => bodies.get(id) ?? [], close: () => closeServer(statusServer) };
+
+  // Takes every request and never answers it (until closed): an order system that hangs.
+  const held = new Map<string, number>();
+  const silentServer = createServer((req) => {
+    const id = header(req.headers, 'webhook-id');
+    held.set(id, (held.get(id) ?? 0) + 1);
+  });
+  silent = { url: `${await listen(silentServer)}/fulfilment-callbacks`, requests: (id) => held.get(id) ?? 0, close: () => closeServer(silentServer) };
 });
 
 afterAll(async () => {
   await counting?.close();
   await fixedStatus?.close();
+  await silent?.close();
   await sink?.close();
   await db?.close();
 });
@@ -104,7 +115,13 @@ function provisioned(): OrderSystemCallback {
   };
 }
 
-const activitiesFor = (url: string | undefined, secret = SECRET) => createOrderSystemActivities({ db, orderSystem: { url, secret } });
+/** The activity as the worker builds it: an HTTP client for a configured URL, none without one. */
+const activitiesFor = (url: string | undefined, options: { secret?: string; timeoutMs?: number; now?: () => number } = {}) =>
+  createOrderSystemActivities({
+    db,
+    orderSystem: url ? createHttpOrderSystemClient({ url, secret: options.secret ?? SECRET, timeoutMs: options.timeoutMs ?? config.orderSystem.timeoutMs }) : undefined,
+    now: options.now,
+  });
 
 async function callbackRow(key: string): Promise<CallbackRow | undefined> {
   const { rows } = await db.query<CallbackRow>(
@@ -198,7 +215,7 @@ describe('notifyOrderSystem', () => {
 
   test('when the receiver rejects the signature (wrong secret), then 401 is non-retryable OrderSystemRejected and nothing is received', async () => {
     const callback = provisioned();
-    const error = await rejection(activityEnv().run(activitiesFor(sink.url, 'whsec_bm90LXRoZS1vcmRlci1zeXN0ZW0tc2VjcmV0').notifyOrderSystem, callback));
+    const error = await rejection(activityEnv().run(activitiesFor(sink.url, { secret: 'whsec_bm90LXRoZS1vcmRlci1zeXN0ZW0tc2VjcmV0' }).notifyOrderSystem, callback));
 
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: ErrorType.OrderSystemRejected, nonRetryable: true, message: 'order system answered HTTP 401' });
@@ -219,6 +236,22 @@ describe('notifyOrderSystem', () => {
     expect(first).toBeDefined();
     expect(second).toBe(first);
     expect(JSON.parse(first!)).toEqual((await callbackRow(callback.idempotencyKey))!.payload);
+  });
+
+  test('when the order system does not answer within the timeout, then a retryable error saying so and the row stays pending with it', async () => {
+    const callback = provisioned();
+    const started = Date.now();
+    const error = await rejection(activityEnv().run(activitiesFor(silent.url, { timeoutMs: 300 }).notifyOrderSystem, callback));
+    const elapsed = Date.now() - started;
+
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(ApplicationFailure);
+    expect((error as Error).message).toBe('order system unreachable: no answer within 300 ms');
+    expect(silent.requests(callback.idempotencyKey)).toBe(1);
+    // Timer granularity can shave a millisecond off the wait.
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(5000);
+    expect(await callbackRow(callback.idempotencyKey)).toMatchObject({ status: 'pending', attempts: 1, lastError: 'no answer within 300 ms' });
   });
 
   test.each([408, 429, 503])('when the order system answers %i, then a retryable error (not an ApplicationFailure) and the row stays pending', async (status) => {

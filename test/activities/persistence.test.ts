@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { createPersistenceActivities } from '../../src/activities/subscription/records';
+import { createSubscriptionRecordActivities } from '../../src/activities/subscription/records';
 import type { Db } from '../../src/db/pool';
 import { findInstance, saveInstanceAppInfo } from '../../src/db/repositories/subscription/instances';
 import { upsertProduct } from '../../src/db/repositories/catalog/merchants';
@@ -19,13 +19,13 @@ import { activityEnv, encryptor, registerMerchant, rejection, testDb, uniqueId }
 
 let db: Db;
 let merchantId: string;
-let activities: ReturnType<typeof createPersistenceActivities>;
+let activities: ReturnType<typeof createSubscriptionRecordActivities>;
 
 beforeAll(async () => {
   db = testDb();
   merchantId = uniqueId('M-persist');
   await registerMerchant(db, { merchantId, productionUrl: 'http://127.0.0.1:1/saasproduce', accessKey: 'k' });
-  activities = createPersistenceActivities({ db });
+  activities = createSubscriptionRecordActivities({ db });
 });
 
 afterAll(async () => {

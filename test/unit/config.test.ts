@@ -43,13 +43,13 @@ describe('development defaults', () => {
     expect(config.webhook).toEqual({ secret: DEVELOPMENT_SECRETS.webhookSecret, toleranceSeconds: 300 });
     expect(config.operatorToken).toBe(DEVELOPMENT_SECRETS.operatorToken);
     expect(config.encryption).toEqual({ primaryKey: DEVELOPMENT_SECRETS.dataEncryptionKey, oldKeys: [] });
-    expect(config.orderSystem).toEqual({ url: undefined, secret: DEVELOPMENT_SECRETS.orderSystemSecret });
+    expect(config.orderSystem).toEqual({ url: undefined, secret: DEVELOPMENT_SECRETS.orderSystemSecret, timeoutMs: 10_000 });
   });
 
   test('database, merchant, notification and policy defaults', () => {
     expect(config.db).toEqual({ url: undefined, poolMax: 10, migrateOnStart: true });
     expect(config.merchant).toEqual({ requestTimeoutMs: 5000 });
-    expect(config.notify).toEqual({ smtpUrl: undefined, from: 'fulfilment@localhost' });
+    expect(config.notify).toEqual({ smtpUrl: undefined, from: 'fulfilment@localhost', smtpTimeoutMs: 10_000 });
     expect(config.policy).toEqual(PRODUCTION_POLICY);
   });
 
@@ -75,6 +75,8 @@ describe('development defaults', () => {
       TEMPORAL_TASK_QUEUE: 'other-queue',
       WEBHOOK_TOLERANCE_SECONDS: '60',
       MERCHANT_REQUEST_TIMEOUT_MS: '2500',
+      ORDER_SYSTEM_TIMEOUT_MS: '4000',
+      SMTP_TIMEOUT_MS: '7000',
       DATA_ENCRYPTION_OLD_KEYS: ` ${Buffer.alloc(32, 4).toString('base64')} , ,${Buffer.alloc(32, 5).toString('base64')}`,
     });
     expect(custom.http).toEqual({ host: '0.0.0.0', port: 8080 });
@@ -83,6 +85,8 @@ describe('development defaults', () => {
     expect(custom.temporal.taskQueue).toBe('other-queue');
     expect(custom.webhook.toleranceSeconds).toBe(60);
     expect(custom.merchant.requestTimeoutMs).toBe(2500);
+    expect(custom.orderSystem.timeoutMs).toBe(4000);
+    expect(custom.notify.smtpTimeoutMs).toBe(7000);
     expect(custom.encryption.oldKeys).toEqual([Buffer.alloc(32, 4).toString('base64'), Buffer.alloc(32, 5).toString('base64')]);
   });
 });
@@ -94,7 +98,7 @@ describe('production mode', () => {
     expect(config.webhook.secret).toBe(PRODUCTION_ENV.WEBHOOK_SECRET);
     expect(config.operatorToken).toBe(PRODUCTION_ENV.OPERATOR_TOKEN);
     expect(config.encryption.primaryKey).toBe(PRODUCTION_ENV.DATA_ENCRYPTION_KEY);
-    expect(config.orderSystem).toEqual({ url: PRODUCTION_ENV.ORDER_SYSTEM_URL, secret: PRODUCTION_ENV.ORDER_SYSTEM_SECRET });
+    expect(config.orderSystem).toEqual({ url: PRODUCTION_ENV.ORDER_SYSTEM_URL, secret: PRODUCTION_ENV.ORDER_SYSTEM_SECRET, timeoutMs: 10_000 });
     expect(config.db.url).toBe(PRODUCTION_ENV.DATABASE_URL);
   });
 
@@ -152,6 +156,12 @@ describe('validation of individual keys', () => {
   test('several bad keys are reported together', () => {
     const problems = problemsOf({ PORT: 'x', LOG_LEVEL: 'loud', DB_POOL_MAX: '0', MERCHANT_REQUEST_TIMEOUT_MS: '60001' });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DB_POOL_MAX', 'LOG_LEVEL', 'MERCHANT_REQUEST_TIMEOUT_MS', 'PORT']);
+  });
+
+  test.each(['ORDER_SYSTEM_TIMEOUT_MS', 'SMTP_TIMEOUT_MS'])('%s must leave room inside the 30 s activity timeout: 25000 is accepted, 25001 and 99 are reported', (key) => {
+    expect(() => loadConfig({ [key]: '25000' })).not.toThrow();
+    expect(problemsOf({ [key]: '25001' })).toEqual([expect.stringMatching(new RegExp(`^${key}: `))]);
+    expect(problemsOf({ [key]: '99' })).toEqual([expect.stringMatching(new RegExp(`^${key}: `))]);
   });
 
   test('secrets shorter than 16 characters are reported', () => {

@@ -7,7 +7,8 @@ import { log } from '@temporalio/activity';
 import type { Queryable } from '../../db/pool';
 import { findMerchant } from '../../db/repositories/catalog/merchants';
 import { insertNotification, markEmail } from '../../db/repositories/notices/notifications';
-import { describeNetworkError } from '../../clients/merchant';
+import { describeNetworkError } from '../../clients/http';
+import type { Mailer } from '../../clients/mailer';
 
 export interface CustomerNotification {
   idempotencyKey: string;
@@ -24,12 +25,9 @@ export interface MerchantNotification {
   body: string;
 }
 
-export interface Mailer {
-  send(message: { to: string; subject: string; text: string }): Promise<void>;
-}
-
 export interface NotificationDeps {
   db: Queryable;
+  /** Absent when SMTP_URL is not set: in-site messages only. */
   mailer?: Mailer;
 }
 

@@ -84,9 +84,9 @@ export interface ChangeInstanceCheckCall extends InstanceCall {
   productInfo: { productId: string; skuCode: string; productName: string; linearValue?: number };
 }
 
-export interface MerchantActivityDeps {
+export interface MerchantOperationDeps {
   merchants: MerchantDirectory;
-  client: MerchantClient;
+  merchantClient: MerchantClient;
   db: Queryable;
   encryptor: Encryptor;
 }
@@ -125,12 +125,12 @@ function merchantMissing(activity: string, merchantId: string): MerchantCallOutc
   return { kind: 'failure', activity, startedAtMs: now, latencyMs: 0, error: `merchant ${merchantId} is not registered` };
 }
 
-export function createMerchantActivities({ merchants, client, db, encryptor }: MerchantActivityDeps) {
+export function createMerchantOperationActivities({ merchants, merchantClient, db, encryptor }: MerchantOperationDeps) {
   /** One call about an existing instance whose answer is only a result code. */
   async function instanceCall(call: InstanceCall, body: Record<string, unknown> & { activity: string }): Promise<MerchantCallOutcome> {
     const endpoint = await merchants.endpoint(call.merchantId);
     if (!endpoint) return merchantMissing(body.activity, call.merchantId);
-    const result = await client.post(endpoint, { ...body, ...testFlagOf(call) }, cancellationSignal());
+    const result = await merchantClient.post(endpoint, { ...body, ...testFlagOf(call) }, cancellationSignal());
     return { ...classify(body.activity, result, baseResponseSchema, false).outcome, instanceId: call.instanceId };
   }
 
@@ -185,7 +185,7 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
         ...(call.productId ? { productId: call.productId } : {}),
         ...testFlagOf(call),
       };
-      const result = await client.post(endpoint, body, cancellationSignal());
+      const result = await merchantClient.post(endpoint, body, cancellationSignal());
       const { outcome, parsed } = classify('newInstance', result, newInstanceResponseSchema, true);
       if (outcome.kind !== 'failure') {
         if (!parsed?.instanceId) return { ...outcome, kind: 'failure', error: 'answer has no instanceId' };
@@ -203,7 +203,7 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
       const endpoint = await merchants.endpoint(call.merchantId);
       if (!endpoint) return { ...merchantMissing('queryInstance', call.merchantId), ready: false };
       const body = { activity: 'queryInstance', instanceId: call.instanceId, ...testFlagOf(call) };
-      const result = await client.post(endpoint, body, cancellationSignal());
+      const result = await merchantClient.post(endpoint, body, cancellationSignal());
       const { outcome, parsed } = classify('queryInstance', result, queryInstanceResponseSchema, true);
       const info = outcome.kind === 'success' ? parsed?.info?.find((entry) => entry.instanceId === call.instanceId) : undefined;
       if (outcome.kind === 'success' && !info) {
@@ -228,4 +228,4 @@ export function createMerchantActivities({ merchants, client, db, encryptor }: M
 }
 
 /** The merchant operations of a subscription; workflows may call them only through a no-retry proxy. */
-export type MerchantOperationActivities = ReturnType<typeof createMerchantActivities>;
+export type MerchantOperationActivities = ReturnType<typeof createMerchantOperationActivities>;

@@ -12,7 +12,7 @@ import { instanceIdTaken } from './instance-id-taken';
 
 export type { CallAttemptRecord, InstanceRecord, OrderLineStatusUpdate, SubscriptionOrderRecord };
 
-export function createPersistenceActivities({ db }: { db: Queryable }) {
+export function createSubscriptionRecordActivities({ db }: { db: Queryable }) {
   return {
     async recordCallAttempt(attempt: CallAttemptRecord): Promise<void> {
       await insertCallAttempt(db, attempt);
@@ -32,4 +32,4 @@ export function createPersistenceActivities({ db }: { db: Queryable }) {
 }
 
 /** The subscription's own records: idempotent writes, retried until they land. */
-export type SubscriptionRecordActivities = ReturnType<typeof createPersistenceActivities>;
+export type SubscriptionRecordActivities = ReturnType<typeof createSubscriptionRecordActivities>;
