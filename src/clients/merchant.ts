@@ -3,6 +3,7 @@
  * fresh nonce and timestamp, enforces the marketplace's 5-second timeout (from config), and
  * reports what happened without interpreting it (the activities classify the answer).
  */
+import type { MerchantOperationBody } from '../protocol/requests';
 import { signV2Request, signedUrl } from '../protocol/signing';
 import { requestDeadline } from './http';
 
@@ -23,7 +24,7 @@ export interface MerchantHttpResult {
 }
 
 export interface MerchantClient {
-  post(endpoint: MerchantEndpoint, body: Record<string, unknown>, signal?: AbortSignal): Promise<MerchantHttpResult>;
+  post(endpoint: MerchantEndpoint, body: MerchantOperationBody, signal?: AbortSignal): Promise<MerchantHttpResult>;
 }
 
 export interface HttpMerchantClientOptions {
@@ -66,4 +67,3 @@ export function createHttpMerchantClient({ timeoutMs, now = Date.now }: HttpMerc
     },
   };
 }
-

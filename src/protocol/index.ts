@@ -1,4 +1,5 @@
 export * from './signing';
 export * from './result-codes';
+export * from './requests';
 export * from './schemas';
 export * from './time';

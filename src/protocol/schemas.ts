@@ -1,9 +1,12 @@
 /**
  * zod schemas of the V2 production-interface requests (marketplace → merchant) and
- * responses (merchant → marketplace), spec §2. Requests are strict about what they need;
- * responses are parsed leniently (unknown fields ignored) because merchants add fields.
+ * responses (merchant → marketplace), spec §2. Requests are parsed as a merchant reads them:
+ * strict about what they need, lenient about testFlag (older pages send "0" or an integer);
+ * requests.ts has the stricter types of what the marketplace sends. Responses are parsed
+ * leniently (unknown fields ignored) because merchants add fields.
  */
 import { z } from 'zod';
+import { INSTANCE_STATUS_CHANGES, REFRESH_SCENES } from './requests';
 import { isValidKooTime } from './time';
 
 const id64 = z.string().min(1).max(64);
@@ -40,7 +43,7 @@ export const queryInstanceRequestSchema = z.object({
   testFlag,
 });
 
-export const refreshSceneSchema = z.enum(['TRIAL_TO_FORMAL', 'RENEWAL', 'UNSUBSCRIBE_RENEWAL_PERIOD', 'RENEWAL_CHANGE']);
+export const refreshSceneSchema = z.enum(REFRESH_SCENES);
 
 export const refreshInstanceRequestSchema = z.object({
   activity: z.literal('refreshInstance'),
@@ -56,7 +59,7 @@ export const refreshInstanceRequestSchema = z.object({
 export const updateInstanceStatusRequestSchema = z.object({
   activity: z.literal('updateInstanceStatus'),
   instanceId: id64,
-  status: z.enum(['FREEZE', 'UNFREEZE']),
+  status: z.enum(INSTANCE_STATUS_CHANGES),
   testFlag,
 });
 
