@@ -4,7 +4,7 @@
  * reports what happened without interpreting it (the activities classify the answer).
  */
 import type { MerchantOperationBody } from '../protocol/requests';
-import { signV2Request, signedUrl } from '../protocol/signing';
+import { newNonce, signV2Request, signedUrl } from '../protocol/signing';
 import { requestDeadline } from './http';
 
 export interface MerchantEndpoint {
@@ -30,14 +30,16 @@ export interface MerchantClient {
 export interface HttpMerchantClientOptions {
   timeoutMs: number;
   now?: () => number;
+  /** Fresh per request by default; fixed only to reproduce the spec's test vector. */
+  nonce?: () => string;
 }
 
-export function createHttpMerchantClient({ timeoutMs, now = Date.now }: HttpMerchantClientOptions): MerchantClient {
+export function createHttpMerchantClient({ timeoutMs, now = Date.now, nonce = newNonce }: HttpMerchantClientOptions): MerchantClient {
   return {
     async post(endpoint, body, signal) {
       const raw = JSON.stringify(body);
       const startedAtMs = now();
-      const url = signedUrl(endpoint.productionUrl, signV2Request(endpoint.accessKey, raw, startedAtMs));
+      const url = signedUrl(endpoint.productionUrl, signV2Request(endpoint.accessKey, raw, startedAtMs, nonce()));
       const deadline = requestDeadline(timeoutMs, signal);
       const elapsed = (): number => now() - startedAtMs;
       let response: Response;

@@ -21,10 +21,19 @@ function hmacHex(key: string, data: string | Buffer): string {
   return createHmac('sha256', key).update(data).digest('hex');
 }
 
+/** `inner`: the lower-case hex HMAC of the raw body bytes under the access key. */
+export function bodyDigest(accessKey: string, body: string | Buffer): string {
+  return hmacHex(accessKey, body);
+}
+
+/** `canonicalRequest`: plain concatenation, with the timestamp exactly as sent in the query. */
+export function canonicalRequest(accessKey: string, nonce: string, timestamp: string, inner: string): string {
+  return accessKey + nonce + timestamp + inner;
+}
+
 /** The signature of one request, upper-case hex as the marketplace emits it. */
 export function computeV2Signature(accessKey: string, nonce: string, timestamp: string, body: string | Buffer): string {
-  const inner = hmacHex(accessKey, body);
-  return hmacHex(accessKey, accessKey + nonce + timestamp + inner).toUpperCase();
+  return hmacHex(accessKey, canonicalRequest(accessKey, nonce, timestamp, bodyDigest(accessKey, body))).toUpperCase();
 }
 
 /** A fresh 64-character upper-case hex nonce, as in the spec's examples. */
@@ -32,9 +41,8 @@ export function newNonce(): string {
   return randomBytes(32).toString('hex').toUpperCase();
 }
 
-/** Signs a body now: fresh nonce, millisecond timestamp. */
-export function signV2Request(accessKey: string, body: string | Buffer, nowMs: number = Date.now()): V2SignatureParams {
-  const nonce = newNonce();
+/** Signs a body now: fresh nonce (unless one is given, as the spec's test vector does), millisecond timestamp. */
+export function signV2Request(accessKey: string, body: string | Buffer, nowMs: number = Date.now(), nonce: string = newNonce()): V2SignatureParams {
   const timestamp = String(nowMs);
   return { signature: computeV2Signature(accessKey, nonce, timestamp, body), nonce, timestamp };
 }

@@ -3,7 +3,13 @@
  * skew, replay protection and URL composition.
  */
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHttpMerchantClient } from '../../src/clients/merchant';
+import type { NewInstanceBody } from '../../src/protocol/requests';
 import {
+  bodyDigest,
+  canonicalRequest,
   computeV2Signature,
   hexSignaturesEqual,
   newNonce,
@@ -37,13 +43,14 @@ function vectorOptions(overrides: Partial<V2VerifyOptions> = {}): V2VerifyOption
 }
 
 describe('computeV2Signature', () => {
-  test('the inner HMAC of the spec test vector body is the documented lower-case hex', () => {
-    const inner = createHmac('sha256', ACCESS_KEY).update(BODY).digest('hex');
-    expect(inner).toBe(INNER);
+  test('the inner digest of the spec test vector body is the documented lower-case hex', () => {
+    expect(bodyDigest(ACCESS_KEY, BODY)).toBe(INNER);
   });
 
-  test('the canonical request accessKey + nonce + timestamp + inner hashes to the documented signature', () => {
-    const canonical = ACCESS_KEY + NONCE + TIMESTAMP + INNER;
+  test('the canonical request is accessKey + nonce + timestamp + inner, and its HMAC is the documented signature', () => {
+    const canonical = canonicalRequest(ACCESS_KEY, NONCE, TIMESTAMP, INNER);
+    expect(canonical).toBe(`${ACCESS_KEY}${NONCE}${TIMESTAMP}${INNER}`);
+    // The one step left to plain node:crypto: the outer HMAC, upper-cased, over the project's canonical request.
     expect(createHmac('sha256', ACCESS_KEY).update(canonical).digest('hex').toUpperCase()).toBe(SIGNATURE);
   });
 
@@ -220,6 +227,10 @@ describe('signV2Request', () => {
     expect(verifyV2Request({ accessKey: ACCESS_KEY, body: BODY, params, nowMs: 1_700_000_000_123 })).toEqual({ ok: true });
   });
 
+  test('with the test vector\'s nonce and instant, it signs the vector body to the documented signature', () => {
+    expect(signV2Request(ACCESS_KEY, BODY, TIMESTAMP_MS, NONCE)).toEqual({ signature: SIGNATURE, timestamp: TIMESTAMP, nonce: NONCE });
+  });
+
   test('two signatures of the same body use different nonces', () => {
     const a = signV2Request(ACCESS_KEY, BODY, 1_700_000_000_000);
     const b = signV2Request(ACCESS_KEY, BODY, 1_700_000_000_000);
@@ -256,6 +267,45 @@ describe('signedUrl', () => {
     expect(url.searchParams.getAll('signature')).toEqual([SIGNATURE]);
     expect(url.searchParams.getAll('nonce')).toEqual([NONCE]);
     expect(url.searchParams.get('keep')).toBe('1');
+  });
+});
+
+describe('the merchant client on the test vector', () => {
+  test('when it posts the vector body with the vector nonce and instant, then the merchant receives exactly those bytes and the documented signature', async () => {
+    const requests: Array<{ url: string; contentType: string | undefined; body: string }> = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        requests.push({ url: req.url ?? '', contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"resultCode":"000000","instanceId":"i-1"}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const productionUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/saasproduce`;
+    const client = createHttpMerchantClient({ timeoutMs: 5000, now: () => TIMESTAMP_MS, nonce: () => NONCE });
+    // The vector body's fields, in the vector's order.
+    const body = {
+      activity: 'newInstance',
+      businessId: '87b94795-0603-4e24-8ae5-69420d60e3c8',
+      orderId: 'CS2211181819B4LVS',
+      orderLineId: 'CS2211181819B4LVS-000001',
+      testFlag: '1',
+    } satisfies NewInstanceBody;
+
+    try {
+      const result = await client.post({ merchantId: 'm', productionUrl, accessKey: ACCESS_KEY }, body);
+      expect(result).toMatchObject({ httpStatus: 200, json: { resultCode: '000000', instanceId: 'i-1' } });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+
+    expect(requests).toHaveLength(1);
+    const url = new URL(requests[0]!.url, productionUrl);
+    expect(requests[0]!.body).toBe(BODY);
+    expect(requests[0]!.contentType).toBe('application/json;charset=utf-8');
+    expect(url.pathname).toBe('/saasproduce');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ signature: SIGNATURE, timestamp: TIMESTAMP, nonce: NONCE });
   });
 });
 
