@@ -55,6 +55,8 @@ export const DEFAULT_FAULT_HTTP_STATUS = 503;
 export interface MerchantSimFaults {
   add(rule: FaultRule): void;
   clear(): void;
+  /** The live rules: a rule with `times` leaves this list once its last request has taken it. */
+  list(): readonly FaultRule[];
 }
 
 /** Ordered fault rules; `take` consumes them. */

@@ -5,13 +5,14 @@
  * Merchants are registered straight into PostgreSQL with their access key encrypted.
  */
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Db } from '../../src/db/pool';
 import { findInstance, upsertInstance } from '../../src/db/repositories/subscription/instances';
 import { findMerchant } from '../../src/db/repositories/catalog/merchants';
 import { startMerchantSim, type MerchantSim } from '../../src/merchant-sim';
 import { ErrorType } from '../../src/shared/errors';
 import type { MerchantOperationActivities, NewInstanceCall, QueryInstanceCall } from '../../src/activities/subscription/merchant-operations';
+import { until } from '../helpers/until';
 import { activityEnv, closedPortUrl, encryptor, measuredTiming as timing, merchantOperations, registerMerchant, rejection, testDb, uniqueId } from './fixtures';
 
 const ACCESS_KEY = 'activity-test-access-key-0123456789';
@@ -217,16 +218,19 @@ describe('callNewInstance', () => {
     expect(outcome.latencyMs).toBeLessThan(1500);
   });
 
-  test('when the activity is cancelled while the merchant is slow, then the request is aborted at once instead of waiting for the answer', async () => {
-    sim.faults.add({ activity: 'newInstance', mode: 'slow', delayMs: 1500, times: 1 });
+  test('when the activity is cancelled while the merchant holds the request, then the request is aborted at once and the activity ends cancelled', async () => {
+    sim.faults.add({ activity: 'newInstance', mode: 'slow', delayMs: 5000, times: 1 });
     const { run, env } = activityEnv();
-    const started = Date.now();
-    const cancel = setTimeout(() => env.cancel(), 100);
-    const settled: unknown = await run(activities.callNewInstance, newInstanceCall(merchant.sync)).catch((error: unknown) => error);
-    clearTimeout(cancel);
+    const settled = run(activities.callNewInstance, newInstanceCall(merchant.sync)).catch((error: unknown) => error);
+    // The merchant holds the request once it has taken the slow rule.
+    await until(async () => sim.faults.list(), (rules) => rules.length === 0);
 
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(settled).not.toMatchObject({ kind: 'success' });
+    const cancelledAt = Date.now();
+    env.cancel();
+    const error = await settled;
+
+    expect(Date.now() - cancelledAt).toBeLessThan(1000);
+    expect(error).toBeInstanceOf(CancelledFailure);
   });
 
   test('when the merchant provisions asynchronously, then processing (000004) with its instanceId', async () => {

@@ -222,20 +222,21 @@ describe('notifyOrderSystem', () => {
     expect(sink.received().filter((c) => c.webhookId === callback.idempotencyKey)).toHaveLength(0);
   });
 
-  test('when a callback is attempted twice, then both attempts send byte-identical bodies: the payload stored under the webhook-id', async () => {
+  test('when a callback is attempted again an hour later, then both attempts send byte-identical bodies: the payload stored under the webhook-id, with the first timestamp', async () => {
     const callback = provisioned();
     const { run } = activityEnv();
-    const activities = activitiesFor(fixedStatus.url(503));
+    let clock = Date.parse('2026-05-01T10:00:00.000Z');
+    const activities = activitiesFor(fixedStatus.url(503), { now: () => clock });
 
     await rejection(run(activities.notifyOrderSystem, callback));
-    // A later attempt must not carry a later timestamp.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    clock += 3_600_000;
     await rejection(run(activities.notifyOrderSystem, callback));
 
     const [first, second] = fixedStatus.bodies(callback.idempotencyKey);
-    expect(first).toBeDefined();
+    expect(JSON.parse(first!)).toMatchObject({ type: 'instance.provisioned', timestamp: '2026-05-01T10:00:00.000Z' });
     expect(second).toBe(first);
     expect(JSON.parse(first!)).toEqual((await callbackRow(callback.idempotencyKey))!.payload);
+    expect(await callbackRow(callback.idempotencyKey)).toMatchObject({ attempts: 2 });
   });
 
   test('when the order system does not answer within the timeout, then a retryable error saying so and the row stays pending with it', async () => {

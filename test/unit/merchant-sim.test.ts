@@ -4,6 +4,7 @@
  */
 import { computeV2Signature, newNonce, signedUrl, signV2Request, type V2SignatureParams } from '../../src/protocol';
 import { startMerchantSim, type MerchantSim, type MerchantSimOptions } from '../../src/merchant-sim';
+import { until } from '../helpers/until';
 
 const ACCESS_KEY = 'test-access-key-123';
 const CONTROL_TOKEN = 'test-control-token';
@@ -643,10 +644,10 @@ describe('control API', () => {
 describe('close', () => {
   test('when a request is held by a slow fault, then close still resolves promptly', async () => {
     const sim = await start();
-    sim.faults.add({ mode: 'slow', delayMs: 60_000 });
+    sim.faults.add({ mode: 'slow', delayMs: 60_000, times: 1 });
     const pending = call(sim, newInstanceBody()).catch((err: unknown) => err);
-    // Let the request reach the server before closing.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The request has reached the server and is held once it has taken the slow rule.
+    await until(async () => sim.faults.list(), (rules) => rules.length === 0);
 
     const started = Date.now();
     await sim.close();
