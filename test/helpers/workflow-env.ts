@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { connectTimeSkippingEnvironment, startTimeSkippingServer, type RunningTemporal } from '../../src/dev/temporal-servers';
@@ -25,6 +26,7 @@ import type {
 } from '../../src/workflows/subscription/messages';
 import type { MerchantCallOutcome } from '../../src/protocol/outcome';
 import type { QueryInstanceOutcome } from '../../src/activities/subscription/merchant-operations';
+import { FulfillmentStatusAttribute } from '../../src/shared/search-attributes';
 import { ensureSearchAttributes } from '../../src/platform/temporal/search-attributes';
 import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
 import { until } from './until';
@@ -272,6 +274,40 @@ export function scheduledAt(events: HistoryEvent[], activityType: string): numbe
   return events
     .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
     .map(eventTimeMs);
+}
+
+/** Server time of the first signal of this name. */
+export function signalledAt(events: HistoryEvent[], signalName: string): number | undefined {
+  const signal = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === signalName);
+  return signal ? eventTimeMs(signal) : undefined;
+}
+
+const decode = (payload: temporal.api.common.v1.IPayload): unknown => defaultPayloadConverter.fromPayload(payload as Parameters<typeof defaultPayloadConverter.fromPayload>[0]);
+
+/**
+ * The values the FulfillmentStatus search attribute took in this run, in order: the one the
+ * workflow was started with, then each UpsertWorkflowSearchAttributes that set it (a value
+ * written again while already in force is not a new entry).
+ */
+export function fulfillmentStatuses(events: HistoryEvent[]): string[] {
+  const values: string[] = [];
+  for (const e of events) {
+    const fields = (e.workflowExecutionStartedEventAttributes ?? e.upsertWorkflowSearchAttributesEventAttributes)?.searchAttributes?.indexedFields;
+    const payload = fields?.[FulfillmentStatusAttribute.name];
+    if (!payload) continue;
+    const decoded = decode(payload);
+    const value = String(Array.isArray(decoded) ? decoded[0] : decoded);
+    if (values[values.length - 1] !== value) values.push(value);
+  }
+  return values;
+}
+
+/** The change ids of the patch markers (`patched()`) in a history. */
+export function patchIds(events: HistoryEvent[]): string[] {
+  return events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0];
+    return data ? [(decode(data) as { id: string }).id] : [];
+  });
 }
 
 const CLOSED = new Set([

@@ -7,8 +7,10 @@ import { temporal } from '@temporalio/proto';
 import { ApplicationFailure } from '@temporalio/client';
 import { ErrorType } from '../../src/shared/errors';
 import { recordHistory } from '../helpers/histories';
+import type { ChargingMode } from '../../src/workflows/subscription/messages';
 import {
   advanceTimers,
+  callbackTypes,
   eventTimeMs,
   historyEvents,
   HOUR_MS,
@@ -18,6 +20,8 @@ import {
   outcome,
   paidOrder,
   queryOutcome,
+  scheduledAt,
+  signalledAt,
   workflowSuite,
 } from '../helpers/workflow-env';
 
@@ -246,4 +250,90 @@ test('when order.paid is delivered twice, then one workflow provisions one insta
   expect(snapshot.status).toBe('active');
   expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
   expect(activities.notifyOrderSystem).toHaveBeenCalledTimes(1);
+});
+
+test('when order.paid was accepted 2 hours before the workflow took it up and the merchant keeps failing, then the refund comes 1 hour later: the window runs from acceptance', async () => {
+  const { activities, run, pay } = suite.harness();
+  activities.callNewInstance.mockResolvedValue(outcome('failure', 'newInstance', { resultCode: '000005', error: 'other internal service error' }));
+  const order = paidOrder();
+
+  const { acceptedAtMs, workflowId } = await run(async () => {
+    // The workflow engine was unreachable for 2 hours; the redelivered event keeps its acceptance time.
+    const acceptedAtMs = (await suite.env.currentTimeMs()) - 2 * HOUR_MS;
+    const workflowId = await pay(order, acceptedAtMs);
+    await advanceTimers(suite.env, workflowId, () => false, THREE_HOURS_MS + FIVE_MINUTES_MS);
+    return { acceptedAtMs, workflowId };
+  });
+
+  expect(callbackTypes(activities)).toEqual(['order.unsubscribe_requested']);
+  const events = await historyEvents(suite.client, workflowId);
+  const startedMs = eventTimeMs(events[0]!);
+  expect(startedMs - acceptedAtMs).toBeGreaterThanOrEqual(2 * HOUR_MS);
+  const [refundAt] = scheduledAt(events, 'notifyOrderSystem');
+  // 3 hours from acceptance is 1 hour after the start; from the start it would be 3.
+  expect(refundAt! - startedMs).toBeGreaterThanOrEqual(HOUR_MS - MINUTE_MS);
+  expect(refundAt! - startedMs).toBeLessThan(HOUR_MS + MINUTE_MS);
+  expect(Math.max(...scheduledAt(events, 'callNewInstance'))).toBeLessThan(acceptedAtMs + THREE_HOURS_MS);
+});
+
+test('when queryInstance fails after a synchronous 000000, then the order is not held up: the instance is active, the order system told, and one query made', async () => {
+  const { activities, gateway, run, pay, eventually } = suite.harness();
+  activities.callQueryInstance.mockResolvedValue(queryOutcome(false, 'failure'));
+  const order = paidOrder();
+
+  const snapshot = await run(async () => {
+    const workflowId = await pay(order);
+    // A create that treated the failed query as a failed attempt would back off instead.
+    await eventually(workflowId, (s) => s.status === 'active' || s.step.name === 'backing-off');
+    return gateway.status(workflowId);
+  });
+
+  expect(snapshot).toMatchObject({ status: 'active', instanceId: `inst-${order.orderId}`, step: { name: 'active' } });
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callQueryInstance).toHaveBeenCalledTimes(1);
+  expect(activities.notifyOrderSystem).toHaveBeenCalledWith(
+    expect.objectContaining({ type: 'instance.provisioned', data: expect.objectContaining({ instanceId: `inst-${order.orderId}` }) }),
+  );
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned']);
+  expect(activities.notifyMerchant).not.toHaveBeenCalled();
+  expect(activities.recordCallAttempt.mock.calls.map(([a]) => [a.outcome.activity, a.outcome.kind])).toEqual([
+    ['newInstance', 'success'],
+    ['queryInstance', 'failure'],
+  ]);
+});
+
+test('when an operator restarts while a 000004 is being polled, then the next queryInstance happens at once, not after the 30-second poll interval', async () => {
+  const { activities, gateway, run, pay, eventually } = suite.harness();
+  activities.callNewInstance.mockResolvedValue(outcome('processing', 'newInstance', { instanceId: 'async-restarted' }));
+  const order = paidOrder();
+
+  const workflowId = await run(async () => {
+    const workflowId = await pay(order);
+    await eventually(workflowId, (s) => s.step.name === 'waiting-for-merchant');
+    await gateway.restart(workflowId, operatorRestart);
+    await advanceTimers(suite.env, workflowId, () => activities.callQueryInstance.mock.calls.length > 0, FIVE_MINUTES_MS);
+    await eventually(workflowId, (s) => s.status === 'active');
+    return workflowId;
+  });
+
+  expect(activities.callQueryInstance).toHaveBeenCalledTimes(1);
+  const events = await historyEvents(suite.client, workflowId);
+  const pollTimer = events.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
+  expect(Number(pollTimer?.timerStartedEventAttributes?.startToFireTimeout?.seconds)).toBe(30);
+  const restartAt = signalledAt(events, 'restart')!;
+  const [queryAt] = scheduledAt(events, 'callQueryInstance');
+  expect(queryAt! - restartAt).toBeGreaterThanOrEqual(0);
+  expect(queryAt! - restartAt).toBeLessThan(5_000);
+  expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED)).toBe(false);
+  expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_CANCELED)).toBe(true);
+});
+
+test.each<ChargingMode>(['ON_DEMAND', 'ON_DEMAND_PKG'])('when an order charged %s is paid, then newInstance carries its productId', async (chargingMode) => {
+  const { activities, run, provision } = suite.harness();
+  const order = paidOrder({ chargingMode, productId: `product-${chargingMode.toLowerCase()}`, periodType: undefined, periodNumber: undefined, expireTime: undefined });
+
+  await run(() => provision(order));
+
+  expect(activities.callNewInstance).toHaveBeenCalledTimes(1);
+  expect(activities.callNewInstance).toHaveBeenCalledWith(expect.objectContaining({ orderId: order.orderId, productId: order.productId }));
 });

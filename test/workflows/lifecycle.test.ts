@@ -1,11 +1,12 @@
 /**
  * The subscription's life after create, on the time-skipping server with the production
- * policy: renewals (1-hour window, then a manual restart), upgrades (3-hour window, then
- * refund), expiry → freeze → retention (up to 15 days) → release, violations, trial
- * reminders and conversion, unsubscription, the change check, and continue-as-new over a
- * year of renewals. Expiry dates are real dates on the server's clock.
+ * policy: renewals (1-hour window, then a manual restart) and their scenes, upgrades (3-hour
+ * window, then refund), expiry → freeze → retention (up to 15 days) → release, orders that
+ * never expire, violations, trial reminders and conversion, unsubscription, the change
+ * check, and continue-as-new over a year of renewals. Expiry dates are real dates on the
+ * server's clock.
  *
- * This suite moves the server's clock forward by about ten weeks, and a test server's
+ * This suite moves the server's clock forward by more than a year, and a test server's
  * clock never goes back. On the server the global setup shares, every suite that runs later
  * would start in that future, while dates built from the real Date.now() (paidOrder's
  * default expiry, 30 days ahead) would already have passed: their subscriptions expire and
@@ -14,7 +15,7 @@
 import { temporal } from '@temporalio/proto';
 import { recordHistory } from '../helpers/histories';
 import { until } from '../helpers/until';
-import type { LifecycleSettings } from '../../src/workflows/subscription/messages';
+import type { ChargingMode, LifecycleSettings, RenewalScene } from '../../src/workflows/subscription/messages';
 import {
   advanceBy,
   advanceTimers,
@@ -26,6 +27,7 @@ import {
   orderExpiringIn,
   outcome,
   paidOrder,
+  patchIds,
   plusMonths,
   renewedEvent,
   scheduledAt,
@@ -115,6 +117,46 @@ test('when the same renewal is delivered twice, then the merchant is asked to re
 
   expect(activities.callRefreshInstance.mock.calls.map(([c]) => c.expireTime)).toEqual([first, second]);
   expect(callbackTypes(activities).filter((t) => t === 'instance.renewed')).toHaveLength(2);
+});
+
+test.each<{ scene: RenewalScene; months: number; productId?: string }>([
+  // Two periods were bought; the second is cancelled, so the instance expires a month earlier.
+  { scene: 'UNSUBSCRIBE_RENEWAL_PERIOD', months: -1 },
+  // Monthly becomes yearly at renewal, under the yearly product.
+  { scene: 'RENEWAL_CHANGE', months: 12, productId: 'product-1-yearly' },
+])('when an order.renewed with scene $scene arrives, then refreshInstance carries the scene and the new expiry, and the instance expires then', async ({ scene, months, productId }) => {
+  const { activities, gateway, run, provision, eventually } = harness();
+  const order = await orderExpiringIn(suite.env, 60 * DAY_MS);
+  const renewedTo = plusMonths(order.expireTime!, months);
+
+  const { renewal, renewed, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    const renewal = await renewedEvent(suite.env, renewedTo, { scene, productId });
+    await gateway.deliverLifecycleEvent(workflowId, renewal);
+    const renewed = await eventually(workflowId, (s) => s.step.name === 'active' && callbackTypes(activities).includes('instance.renewed'));
+    const untilExpiry = Date.parse(renewedTo) - (await suite.env.currentTimeMs());
+    await advanceTimers(suite.env, workflowId, async () => (await gateway.status(workflowId)).step.name === 'retention', untilExpiry + DAY_MS);
+    return { renewal, renewed, workflowId };
+  });
+
+  expect(activities.callRefreshInstance).toHaveBeenCalledTimes(1);
+  const [refresh] = activities.callRefreshInstance.mock.calls[0]!;
+  expect(refresh).toMatchObject({ instanceId: `inst-${order.orderId}`, scene, orderId: renewal.orderId, orderLineId: renewal.orderLineId, expireTime: renewedTo });
+  expect(refresh.productId).toBe(productId);
+  expect(renewed).toMatchObject({ status: 'active', expireTime: renewedTo });
+  expect(activities.saveInstance).toHaveBeenCalledWith(expect.objectContaining({ status: 'active', expireTime: renewedTo, productId: productId ?? order.productId }));
+  expect(activities.notifyOrderSystem).toHaveBeenCalledWith(
+    expect.objectContaining({ type: 'instance.renewed', data: expect.objectContaining({ orderId: renewal.orderId, scene, expireTime: renewedTo }) }),
+  );
+  expect(activities.saveSubscriptionOrder.mock.calls.map(([o]) => [o.orderId, o.kind, o.scene, o.status])).toEqual([
+    [renewal.orderId, 'renewal', scene, 'pending'],
+    [renewal.orderId, 'renewal', scene, 'completed'],
+  ]);
+  // The clock follows the new expiry: frozen then, not at the order's first expiry.
+  const [freezeAt] = scheduledAt(await historyEvents(suite.client, workflowId), 'callUpdateInstanceStatus');
+  expect(freezeAt).toBeGreaterThanOrEqual(Date.parse(renewedTo));
+  expect(freezeAt! - Date.parse(renewedTo)).toBeLessThan(MINUTE_MS);
+  expect(statuses(activities)).toEqual(['FREEZE']);
 });
 
 test('when the merchant fails refreshInstance for the whole 1-hour window, then it waits for a restart, and a restart applies the renewal', async () => {
@@ -276,6 +318,28 @@ test('when an order expires unrenewed, then it is frozen at expiry and released 
   expect(releaseAt! - freezeAt!).toBeGreaterThanOrEqual(15 * DAY_MS - MINUTE_MS);
   expect(releaseAt! - Date.parse(order.expireTime!)).toBeGreaterThanOrEqual(15 * DAY_MS);
   await recordHistory(suite.client, workflowId, 'expiry-retention-release');
+});
+
+test.each<ChargingMode>(['ONE_TIME', 'ON_DEMAND', 'ON_DEMAND_PKG'])('when an order charged %s carries an expireTime, then it is never frozen or released by the clock', async (chargingMode) => {
+  const { activities, gateway, run, provision } = harness();
+  const order = await orderExpiringIn(suite.env, DAY_MS, { chargingMode, periodType: undefined, periodNumber: undefined, retentionDays: 15 });
+
+  const { later, workflowId } = await run(async () => {
+    const workflowId = await provision(order);
+    // Past the expiry and the whole retention period after it.
+    await advanceBy(suite.env, workflowId, DAY_MS + 15 * DAY_MS + DAY_MS);
+    return { workflowId, later: await gateway.status(workflowId) };
+  });
+
+  expect(later).toMatchObject({ status: 'active', frozenBy: [], step: { name: 'active' } });
+  expect(later.expireTime).toBeUndefined();
+  expect(activities.callUpdateInstanceStatus).not.toHaveBeenCalled();
+  expect(activities.callReleaseInstance).not.toHaveBeenCalled();
+  expect(callbackTypes(activities)).toEqual(['instance.provisioned']);
+  const events = await historyEvents(suite.client, workflowId);
+  expect(patchIds(events)).toContain('only-periodic-orders-expire');
+  expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)).toBe(false);
+  if (chargingMode === 'ONE_TIME') await recordHistory(suite.client, workflowId, 'one-time-never-expires');
 });
 
 test('when a renewal arrives on day 10 of retention, then the instance is unfrozen, refreshed and never released', async () => {
