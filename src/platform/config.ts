@@ -31,25 +31,19 @@ const webhookSecret = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+/** The timings of a window; its ending is the spec's (§4) and cannot be configured. */
+const windowTimings = {
+  windowMs: z.number().int().positive(),
+  initialIntervalMs: z.number().int().positive(),
+  backoffCoefficient: z.number().min(1),
+  maximumIntervalMs: z.number().int().positive(),
+};
+
 const policyOverrideSchema = z
-  .object(
-    Object.fromEntries(
-      SCENARIOS.map((scenario) => [
-        scenario,
-        z
-          .object({
-            windowMs: z.number().int().positive(),
-            initialIntervalMs: z.number().int().positive(),
-            backoffCoefficient: z.number().min(1),
-            maximumIntervalMs: z.number().int().positive(),
-            pollIntervalMs: z.number().int().positive(),
-            onWindowExhausted: z.enum(['unsubscribe-and-refund', 'wait-for-restart']),
-          })
-          .partial()
-          .optional(),
-      ]),
-    ),
-  )
+  .object({
+    create: z.object({ ...windowTimings, pollIntervalMs: z.number().int().positive() }).partial().strict().optional(),
+    ...Object.fromEntries(SCENARIOS.filter((s) => s !== 'create').map((scenario) => [scenario, z.object(windowTimings).partial().strict().optional()])),
+  })
   .strict();
 
 const envSchema = z.object({

@@ -254,9 +254,9 @@ describe('RETRY_POLICY_JSON', () => {
 
   test('overrides of several scenarios merge together', () => {
     const config = loadConfig({
-      RETRY_POLICY_JSON: JSON.stringify({ release: { windowMs: 1_000, onWindowExhausted: 'unsubscribe-and-refund' }, status: { backoffCoefficient: 1.5 } }),
+      RETRY_POLICY_JSON: JSON.stringify({ release: { windowMs: 1_000 }, status: { backoffCoefficient: 1.5 } }),
     });
-    expect(config.policy.release).toEqual({ ...PRODUCTION_POLICY.release, windowMs: 1_000, onWindowExhausted: 'unsubscribe-and-refund' });
+    expect(config.policy.release).toEqual({ ...PRODUCTION_POLICY.release, windowMs: 1_000 });
     expect(config.policy.status).toEqual({ ...PRODUCTION_POLICY.status, backoffCoefficient: 1.5 });
   });
 
@@ -275,12 +275,19 @@ describe('RETRY_POLICY_JSON', () => {
     expect(problemsOf({ RETRY_POLICY_JSON: '{"create":{"windowMs":-1}}' })).toEqual([
       expect.stringMatching(/^RETRY_POLICY_JSON\.create\.windowMs: /),
     ]);
-    expect(problemsOf({ RETRY_POLICY_JSON: '{"renewal":{"onWindowExhausted":"give-up"}}' })).toEqual([
-      expect.stringMatching(/^RETRY_POLICY_JSON\.renewal\.onWindowExhausted: /),
-    ]);
     expect(problemsOf({ RETRY_POLICY_JSON: '{"status":{"backoffCoefficient":0.5}}' })).toEqual([
       expect.stringMatching(/^RETRY_POLICY_JSON\.status\.backoffCoefficient: /),
     ]);
+  });
+
+  test('the ending of a window is the spec rule, not configuration; only create polls', () => {
+    for (const json of ['{"renewal":{"onWindowExhausted":"unsubscribe-and-refund"}}', '{"create":{"onWindowExhausted":"wait-for-restart"}}']) {
+      const problems = problemsOf({ RETRY_POLICY_JSON: json });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^RETRY_POLICY_JSON\.(renewal|create): .*onWindowExhausted/);
+    }
+    expect(problemsOf({ RETRY_POLICY_JSON: '{"renewal":{"pollIntervalMs":1000}}' })).toEqual([expect.stringMatching(/^RETRY_POLICY_JSON\.renewal: .*pollIntervalMs/)]);
+    expect(loadConfig({ RETRY_POLICY_JSON: '{"create":{"pollIntervalMs":1000}}' }).policy.create.pollIntervalMs).toBe(1000);
   });
 
   test('a production config reports a bad RETRY_POLICY_JSON together with missing secrets', () => {

@@ -59,8 +59,9 @@ describe('PRODUCTION_POLICY windows (spec §4)', () => {
     }
   });
 
-  test('every scenario polls queryInstance every 30 s', () => {
-    for (const scenario of SCENARIOS) expect(PRODUCTION_POLICY[scenario].pollIntervalMs).toBe(30 * SECOND);
+  test('only create polls queryInstance, every 30 s', () => {
+    expect(PRODUCTION_POLICY.create.pollIntervalMs).toBe(30 * SECOND);
+    for (const scenario of SCENARIOS.filter((s) => s !== 'create')) expect(PRODUCTION_POLICY[scenario]).not.toHaveProperty('pollIntervalMs');
   });
 
   test('every backoff cap is shorter than its window, so more than one attempt always fits', () => {
@@ -148,20 +149,20 @@ describe('mergePolicy', () => {
 
   test('does not mutate the base table', () => {
     const before = JSON.parse(JSON.stringify(PRODUCTION_POLICY)) as unknown;
-    const merged = mergePolicy(PRODUCTION_POLICY, { release: { windowMs: 1 }, status: { onWindowExhausted: 'unsubscribe-and-refund' } });
+    const merged = mergePolicy(PRODUCTION_POLICY, { release: { windowMs: 1 }, status: { backoffCoefficient: 3 } });
     expect(JSON.parse(JSON.stringify(PRODUCTION_POLICY))).toEqual(before);
     expect(merged.release.windowMs).toBe(1);
-    expect(merged.status.onWindowExhausted).toBe('unsubscribe-and-refund');
+    expect(merged.status.backoffCoefficient).toBe(3);
     expect(merged.release).not.toBe(PRODUCTION_POLICY.release);
   });
 
   test('overrides of several scenarios and fields apply together', () => {
     const merged = mergePolicy(PRODUCTION_POLICY, {
       create: { windowMs: HOUR, maximumIntervalMs: MINUTE },
-      renewal: { pollIntervalMs: 1_000 },
+      renewal: { initialIntervalMs: 1_000 },
     });
     expect(merged.create).toEqual({ ...PRODUCTION_POLICY.create, windowMs: HOUR, maximumIntervalMs: MINUTE });
-    expect(merged.renewal).toEqual({ ...PRODUCTION_POLICY.renewal, pollIntervalMs: 1_000 });
+    expect(merged.renewal).toEqual({ ...PRODUCTION_POLICY.renewal, initialIntervalMs: 1_000 });
     expect(merged.upgrade).toEqual(PRODUCTION_POLICY.upgrade);
   });
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { chargingModeSchema } from '../catalog/schemas';
+import { refreshSceneSchema } from '../../protocol/schemas';
 
 export const id64 = z.string().trim().min(1).max(64);
 
@@ -88,7 +89,7 @@ function requireTarget(data: SubscriptionTarget, ctx: z.RefinementCtx): void {
 export const orderRenewedDataSchema = z
   .object({
     ...subscriptionTarget,
-    scene: z.enum(['RENEWAL', 'TRIAL_TO_FORMAL', 'UNSUBSCRIBE_RENEWAL_PERIOD', 'RENEWAL_CHANGE']),
+    scene: refreshSceneSchema,
     orderId: id64,
     orderLineId: id64,
     expireTime: isoTime,

@@ -5,6 +5,7 @@
  * All JSON-plain (no Date, Map or class instances): they are stored in workflow histories.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { RefreshScene } from '../../protocol/requests';
 import type { WindowStep } from '../windows/host';
 import type { PolicyTable } from '../windows/policy';
 import type { LegacyCarriedState, SubscriptionState } from './state';
@@ -52,7 +53,7 @@ export interface RestartRequest {
 export type FulfillmentStatus = 'awaiting-order' | 'provisioning' | 'active' | 'frozen' | 'failed' | 'released';
 
 /** Renewal scenes of refreshInstance (spec §2.3). */
-export type RenewalScene = 'RENEWAL' | 'TRIAL_TO_FORMAL' | 'UNSUBSCRIBE_RENEWAL_PERIOD' | 'RENEWAL_CHANGE';
+export type RenewalScene = RefreshScene;
 
 interface EventBase {
   eventId: string;

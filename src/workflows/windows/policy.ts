@@ -17,13 +17,25 @@ export interface RetryWindowPolicy {
   backoffCoefficient: number;
   /** Cap of the delay. */
   maximumIntervalMs: number;
-  /** Interval between queryInstance polls while a merchant answers 000004. */
-  pollIntervalMs: number;
-  /** What the spec prescribes when the window runs out. */
+  /**
+   * What the spec prescribes when the window runs out (§4); the window runner acts on it.
+   * It is the spec's rule, not a tunable: configuration cannot change it.
+   */
   onWindowExhausted: 'unsubscribe-and-refund' | 'wait-for-restart';
 }
 
-export type PolicyTable = Record<Scenario, RetryWindowPolicy>;
+/** Create alone polls: queryInstance while the merchant answers 000004. */
+export interface CreateWindowPolicy extends RetryWindowPolicy {
+  /** Interval between queryInstance polls while a merchant answers 000004. */
+  pollIntervalMs: number;
+}
+
+export type PolicyTable = { create: CreateWindowPolicy } & Record<Exclude<Scenario, 'create'>, RetryWindowPolicy>;
+
+/** What configuration may change: the timings, never the ending. */
+export type PolicyOverrides = { create?: Partial<Omit<CreateWindowPolicy, 'onWindowExhausted'>> } & {
+  [S in Exclude<Scenario, 'create'>]?: Partial<Omit<RetryWindowPolicy, 'onWindowExhausted'>>;
+};
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -34,13 +46,12 @@ const schedule = (maximumIntervalMs: number) => ({
   initialIntervalMs: 10_000,
   backoffCoefficient: 2,
   maximumIntervalMs,
-  pollIntervalMs: 30_000,
 });
 
 /** Production values; the windows and their outcomes are the spec's (§4). */
 export const PRODUCTION_POLICY: PolicyTable = {
   // Create: 3 h, then the order fails and is unsubscribed and refunded.
-  create: { windowMs: 3 * HOUR, ...schedule(10 * MINUTE), onWindowExhausted: 'unsubscribe-and-refund' },
+  create: { windowMs: 3 * HOUR, ...schedule(10 * MINUTE), pollIntervalMs: 30_000, onWindowExhausted: 'unsubscribe-and-refund' },
   // Upgrade: 3 h, then the upgrade order fails and is refunded; the old spec stays.
   upgrade: { windowMs: 3 * HOUR, ...schedule(10 * MINUTE), onWindowExhausted: 'unsubscribe-and-refund' },
   // Renewal (refreshInstance): 1 h, then stop and wait for a manual restart.
@@ -59,10 +70,12 @@ export function backoffDelayMs(policy: RetryWindowPolicy, failedAttempts: number
 }
 
 /** Merges partial overrides into a table, scenario by scenario. */
-export function mergePolicy(base: PolicyTable, overrides: Partial<Record<Scenario, Partial<RetryWindowPolicy>>>): PolicyTable {
-  const merged = { ...base };
-  for (const scenario of SCENARIOS) {
-    merged[scenario] = { ...base[scenario], ...overrides[scenario] };
-  }
-  return merged;
+export function mergePolicy(base: PolicyTable, overrides: PolicyOverrides): PolicyTable {
+  return {
+    create: { ...base.create, ...overrides.create },
+    upgrade: { ...base.upgrade, ...overrides.upgrade },
+    renewal: { ...base.renewal, ...overrides.renewal },
+    status: { ...base.status, ...overrides.status },
+    release: { ...base.release, ...overrides.release },
+  };
 }
