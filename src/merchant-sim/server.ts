@@ -8,7 +8,7 @@
  * Protocol errors are answered with HTTP 200 and a resultCode, as the marketplace expects.
  * Faults are consulted only after authentication, so a forged request cannot use one up.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
