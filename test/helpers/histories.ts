@@ -4,11 +4,16 @@
  * (every run of it, when it continued as new) to test/replay/histories. The replay suite
  * then checks that today's workflow code still reproduces them exactly.
  *
+ * A history already on file is never overwritten: it stands for the workflows that older
+ * code left running, which is what the replay suite protects. To record a scenario again
+ * with today's code, give it a tag (RECORD_HISTORIES_TAG=2026-12, say): the history is
+ * written beside the old one as `subscription-<scenario>@<tag>.json`.
+ *
  * The files are protobuf's JSON object form (enums by name, 64-bit numbers and bytes as
  * strings), written and read with the same History type the SDK uses. (The SDK's
  * historyToJSON trips over the two protobufjs copies npm installs here.)
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -26,8 +31,9 @@ export async function recordHistory(client: Client, workflowId: string, scenario
   let runId: string | undefined = described.raw.workflowExecutionInfo?.firstRunId || described.runId;
   for (let run = 1; runId; run += 1) {
     const history = History.fromObject(await client.workflow.getHandle(workflowId, runId).fetchHistory());
-    const file = path.join(HISTORIES_DIR, `subscription-${scenario}${run > 1 ? `-run${run}` : ''}.json`);
-    writeFileSync(file, `${JSON.stringify(History.toObject(history, AS_JSON), null, 1)}\n`);
+    const tag = process.env.RECORD_HISTORIES_TAG ? `@${process.env.RECORD_HISTORIES_TAG}` : '';
+    const file = path.join(HISTORIES_DIR, `subscription-${scenario}${run > 1 ? `-run${run}` : ''}${tag}.json`);
+    if (!existsSync(file)) writeFileSync(file, `${JSON.stringify(History.toObject(history, AS_JSON), null, 1)}\n`);
     const last = history.events[history.events.length - 1];
     runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || undefined;
   }
