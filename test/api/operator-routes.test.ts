@@ -187,6 +187,23 @@ describe('orders', () => {
     expect(rows).toEqual([{ actor: 'alice@example.com', action: 'restart', target_id: orderId, reason: 'merchant fixed their endpoint' }]);
   });
 
+  test('when a restart names an order line, then only that line\'s subscription is signalled; an unknown line is 404', async () => {
+    const first = await paidOrder();
+    const second = await paidOrder({ orderId: first.orderId, orderLineId: `${first.orderId}-000002` });
+    const restarts = async (workflowId: string): Promise<number> =>
+      ((await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'restart').length;
+
+    const res = await request(h.app).post(`/v1/orders/${first.orderId}/restart`).set(operator(h)).send({ reason: 'line 2 only', orderLineId: `${first.orderId}-000002` });
+    const unknown = await request(h.app).post(`/v1/orders/${first.orderId}/restart`).set(operator(h)).send({ reason: 'no such line', orderLineId: `${first.orderId}-000009` });
+
+    expect(res.status).toBe(202);
+    expect(res.body.restarted).toEqual([second.workflowId]);
+    expect(await restarts(second.workflowId)).toBe(1);
+    expect(await restarts(first.workflowId)).toBe(0);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('order_line_not_found');
+  });
+
   test('when a restart has no reason, then 400 and no signal is sent', async () => {
     const { orderId, workflowId } = await paidOrder();
     const res = await request(h.app).post(`/v1/orders/${orderId}/restart`).set(operator(h)).send({});
