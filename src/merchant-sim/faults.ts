@@ -1,6 +1,8 @@
 /**
  * Fault injection for the reference merchant. A test (or the control API) adds rules; each
- * authenticated request takes the first rule that matches its activity and is still live.
+ * authenticated request takes the first rule that matches its activity, is still live and,
+ * when the rule has a `probability`, wins its draw (a rule that loses its draw is passed over
+ * for this request and not used up; the next matching rule is considered).
  *
  * Modes:
  * - `fail`: the merchant fails before doing anything and answers `resultCode` (default 000005).
@@ -39,12 +41,15 @@ export const faultRuleSchema = z
     untilMs: z.number().int().nonnegative().optional(),
     delayMs: z.number().int().nonnegative().max(600_000).optional(),
     httpStatus: z.number().int().min(100).max(599).optional(),
+    probability: z.number().gt(0, 'probability must be above 0').max(1, 'probability must be at most 1').optional(),
   })
   .strict();
 
 /**
- * `activity` absent = every activity. `times` = the next N matching requests; `untilMs` =
- * until that epoch ms; both = whichever ends first; neither = until cleared.
+ * `activity` absent = every activity. `times` = the next N requests the rule applies to;
+ * `untilMs` = until that epoch ms; both = whichever ends first; neither = until cleared.
+ * `probability` (0 < p ≤ 1) = the rule applies to a matching request with that probability,
+ * drawn from the injector's random source; absent = to every matching request.
  */
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
@@ -63,7 +68,15 @@ export interface MerchantSimFaults {
 export class FaultInjector implements MerchantSimFaults {
   private rules: { rule: FaultRule; remaining: number }[] = [];
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * `random` (values in [0, 1), like Math.random) decides the rules that carry a
+   * `probability`; it is drawn once per such rule a request reaches, and never for other
+   * rules, so a seeded source (seededRandom) makes a run's draws repeatable.
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   add(rule: FaultRule): void {
     // Copy so a caller mutating its object later cannot change a live rule.
@@ -86,12 +99,17 @@ export class FaultInjector implements MerchantSimFaults {
    */
   take(activity: string | undefined): FaultRule | undefined {
     this.dropExpired();
-    const index = this.rules.findIndex(({ rule }) => rule.activity === undefined || rule.activity === activity);
+    const index = this.rules.findIndex(({ rule }) => (rule.activity === undefined || rule.activity === activity) && this.wins(rule));
     const entry = this.rules[index];
     if (!entry) return undefined;
     entry.remaining -= 1;
     if (entry.remaining <= 0) this.rules.splice(index, 1);
     return entry.rule;
+  }
+
+  /** Whether a matching rule applies to this request: always, or when its draw falls under `probability`. */
+  private wins(rule: FaultRule): boolean {
+    return rule.probability === undefined || this.random() < rule.probability;
   }
 
   private dropExpired(): void {

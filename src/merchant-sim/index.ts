@@ -2,3 +2,4 @@ export * from './server';
 export * from './handlers';
 export * from './faults';
 export * from './store';
+export * from './random';

@@ -52,6 +52,8 @@ export interface MerchantSimOptions {
   refuseChangesTo?: string[];
   /** Clock for timestamp checks, fault expiry and store times; default Date.now. */
   now?: () => number;
+  /** Random source of the fault rules that carry a `probability` (values in [0, 1)); default Math.random, seededRandom(seed) for repeatable runs. */
+  random?: () => number;
   /** Enables `/_control` behind `Authorization: Bearer <token>`; without it the control API answers 404. */
   controlToken?: string;
 }
@@ -121,7 +123,7 @@ export async function startMerchantSim(options: MerchantSimOptions): Promise<Mer
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
   const store = new MerchantStore();
-  const faults = new FaultInjector(now);
+  const faults = new FaultInjector(now, options.random);
   const nonces = new NonceCache(NONCE_WINDOW_MS, now);
   // Aborted on close so requests held by a 'slow' fault stop waiting.
   const closing = new AbortController();

@@ -1,9 +1,10 @@
 /**
  * The reference merchant over real HTTP (port 0, global fetch): signature checks, the
- * activities' idempotency, asynchronous provisioning, fault injection and the control API.
+ * activities' idempotency, asynchronous provisioning, fault injection (probabilistic rules
+ * included) and the control API.
  */
 import { computeV2Signature, newNonce, signedUrl, signV2Request, type V2SignatureParams } from '../../src/protocol';
-import { startMerchantSim, type MerchantSim, type MerchantSimOptions } from '../../src/merchant-sim';
+import { seededRandom, startMerchantSim, type MerchantSim, type MerchantSimOptions } from '../../src/merchant-sim';
 import { until } from '../helpers/until';
 
 const ACCESS_KEY = 'test-access-key-123';
@@ -582,6 +583,74 @@ describe('fault injection', () => {
 
     expect(forged.json.resultCode).toBe('000001');
     expect(genuine.json.resultCode).toBe('000005');
+  });
+});
+
+describe('probabilistic faults', () => {
+  /** The fault applied to each of `count` creates of fresh order lines, in order. */
+  async function faultsOver(sim: MerchantSim, count: number): Promise<Array<string | undefined>> {
+    for (let i = 0; i < count; i++) await call(sim, newInstanceBody());
+    return sim.requests().map((r) => r.fault);
+  }
+
+  test('when a rule has a probability, then it applies to about that share of requests, and the same seed gives the same ones', async () => {
+    const rule = { activity: 'newInstance', mode: 'fail', probability: 0.3 } as const;
+    const first = await start({ random: seededRandom(7) });
+    const again = await start({ random: seededRandom(7) });
+    const other = await start({ random: seededRandom(8) });
+    for (const sim of [first, again, other]) sim.faults.add(rule);
+
+    const applied = await faultsOver(first, 200);
+    const repeated = await faultsOver(again, 200);
+    const reseeded = await faultsOver(other, 200);
+
+    const share = applied.filter((fault) => fault === 'fail').length / applied.length;
+    expect(share).toBeGreaterThan(0.2);
+    expect(share).toBeLessThan(0.4);
+    expect(repeated).toEqual(applied);
+    expect(reseeded).not.toEqual(applied);
+    // Work is done only for the requests the rule passed over.
+    expect(first.createdCount()).toBe(applied.filter((fault) => fault === undefined).length);
+  });
+
+  test('when a rule loses its draw, then the next matching rule is considered and the losing rule is not used up', async () => {
+    const draws = [0.9, 0.1];
+    const sim = await start({ random: () => draws.shift() ?? 0.99 });
+    sim.faults.add({ activity: 'newInstance', mode: 'fail', probability: 0.5, times: 1 });
+    sim.faults.add({ activity: 'newInstance', mode: 'code', resultCode: '000100' });
+
+    const codes: unknown[] = [];
+    for (let i = 0; i < 3; i++) codes.push((await call(sim, newInstanceBody())).json.resultCode);
+
+    // 0.9 loses (code rule answers), 0.1 wins and uses the rule up, then only the code rule is left.
+    expect(codes).toEqual(['000100', '000005', '000100']);
+    expect(sim.faults.list()).toEqual([{ activity: 'newInstance', mode: 'code', resultCode: '000100' }]);
+  });
+
+  test('when a rule has no probability, then no draw is taken for it', async () => {
+    const random = jest.fn(() => 0.5);
+    const sim = await start({ random });
+    sim.faults.add({ activity: 'newInstance', mode: 'fail', times: 1 });
+
+    await faultsOver(sim, 2);
+
+    expect(random).not.toHaveBeenCalled();
+  });
+
+  test('when the control API is given a probability outside (0, 1], then it answers 400 naming it; 1 always applies', async () => {
+    const sim = await start({ controlToken: CONTROL_TOKEN, random: () => 0.999 });
+
+    const zero = await control(sim, 'POST', '/faults', { mode: 'fail', probability: 0 });
+    const above = await control(sim, 'POST', '/faults', { mode: 'fail', probability: 1.5 });
+    const one = await control(sim, 'POST', '/faults', { mode: 'fail', probability: 1 });
+    const answer = await call(sim, newInstanceBody());
+
+    for (const refused of [zero, above]) {
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { issues: { path: string[] }[] }).issues[0]?.path).toEqual(['probability']);
+    }
+    expect(one.status).toBe(201);
+    expect(answer.json.resultCode).toBe('000005');
   });
 });
 
