@@ -13,4 +13,6 @@ export interface MerchantCallOutcome {
   httpStatus?: number;
   error?: string;
   instanceId?: string;
+  /** The activity wrote this attempt to the timeline itself (it was given the attempt to record). */
+  attemptRecorded?: boolean;
 }

@@ -4,7 +4,7 @@
  * through a retrying proxy (it would repeat a create under one businessId) and a record
  * cannot be written through the no-retry one.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { ErrorType } from '../shared/errors';
 
 /**
@@ -21,6 +21,17 @@ export const MERCHANT_OPERATION: ActivityOptions = {
 export const BOOKKEEPING: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: [ErrorType.InvalidInput] },
+};
+
+/**
+ * Short database writes on the hot path, as local activities: the worker runs them inside the
+ * workflow task and records only a marker. Retried the same way; a retry that waits longer
+ * than the local threshold becomes a timer, so a database outage does not hold a task open.
+ */
+export const LOCAL_BOOKKEEPING: LocalActivityOptions = {
+  startToCloseTimeout: '10s',
+  localRetryThreshold: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: [ErrorType.InvalidInput] },
 };
 
 /** Callbacks to the order system: retried while it is down; a 4xx rejection comes back to the workflow. */

@@ -26,6 +26,7 @@ import type {
 } from '../../src/workflows/subscription/messages';
 import type { MerchantCallOutcome } from '../../src/protocol/outcome';
 import type { QueryInstanceOutcome } from '../../src/activities/subscription/merchant-operations';
+import type { AttemptContext } from '../../src/activities/subscription/records';
 import { FulfillmentStatusAttribute } from '../../src/shared/search-attributes';
 import { ensureSearchAttributes } from '../../src/platform/temporal/search-attributes';
 import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
@@ -139,7 +140,12 @@ export type FakeActivities = { [K in keyof Activities]: jest.Mock<ReturnType<Act
 
 /** Activities that succeed by default; tests replace the merchant calls they script. */
 export function fakeActivities(): FakeActivities {
-  return {
+  const fakes: FakeActivities = {
+    // The real activity writes both rows in one transaction; the fake writes them through the two fakes tests read.
+    activateInstance: jest.fn(async ({ instance, orderLine }) => {
+      await fakes.saveInstance(instance);
+      await fakes.updateOrderLine(orderLine);
+    }),
     callNewInstance: jest.fn(async (call) => outcome('success', 'newInstance', { instanceId: `inst-${call.orderId}` })),
     callQueryInstance: jest.fn(async (call) => ({ ...outcome('success', 'queryInstance', { instanceId: call.instanceId }), ready: true })),
     recordCallAttempt: jest.fn(async (_attempt) => undefined),
@@ -154,6 +160,32 @@ export function fakeActivities(): FakeActivities {
     callReleaseInstance: jest.fn(async (call) => outcome('success', 'releaseInstance', { instanceId: call.instanceId })),
     callUpgradeInstance: jest.fn(async (call) => outcome('success', 'upgradeInstance', { instanceId: call.instanceId })),
     callChangeInstanceCheck: jest.fn(async (call) => outcome('success', 'changeInstanceCheck', { instanceId: call.instanceId, resultMsg: 'ok' })),
+  };
+  return fakes;
+}
+
+/**
+ * What the worker runs: the fakes, with each merchant call given an attempt recording it the
+ * way the real activity does (through the recordCallAttempt fake, so its calls are the
+ * timeline whoever wrote it) and saying so. A test scripts the fakes as before.
+ */
+export function asRealActivities(fakes: FakeActivities): Activities {
+  const recording = <C extends { attempt?: AttemptContext }, O extends MerchantCallOutcome>(fake: (call: C) => Promise<O>) =>
+    async (call: C): Promise<O> => {
+      const result = await fake(call);
+      if (!call.attempt) return result;
+      await fakes.recordCallAttempt({ ...call.attempt, outcome: result });
+      return { ...result, attemptRecorded: true };
+    };
+  return {
+    ...fakes,
+    callNewInstance: recording(fakes.callNewInstance),
+    callQueryInstance: recording(fakes.callQueryInstance),
+    callRefreshInstance: recording(fakes.callRefreshInstance),
+    callUpdateInstanceStatus: recording(fakes.callUpdateInstanceStatus),
+    callReleaseInstance: recording(fakes.callReleaseInstance),
+    callUpgradeInstance: recording(fakes.callUpgradeInstance),
+    callChangeInstanceCheck: recording(fakes.callChangeInstanceCheck),
   };
 }
 
@@ -524,7 +556,7 @@ function subscriptionHarness(
     activities,
     gateway,
     run: async (work) =>
-      (await Worker.create({ connection: ctx.env.nativeConnection, taskQueue, workflowBundle: ctx.workflowBundle, activities })).runUntil(async () => {
+      (await Worker.create({ connection: ctx.env.nativeConnection, taskQueue, workflowBundle: ctx.workflowBundle, activities: asRealActivities(activities) })).runUntil(async () => {
         const result = await work();
         // A status query can report the state the test waits for while the workflow task that
         // follows is still running; the worker must finish it before it stops (waitUntilQuiet).

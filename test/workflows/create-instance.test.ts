@@ -6,6 +6,8 @@
 import { temporal } from '@temporalio/proto';
 import { ApplicationFailure } from '@temporalio/client';
 import { ErrorType } from '../../src/shared/errors';
+import { ATTEMPTS_RECORDED_BY_THE_CALL } from '../../src/workflows/windows/runner';
+import { ACTIVATION_IN_ONE_LOCAL_ACTIVITY } from '../../src/workflows/subscription/steps/create-instance';
 import { recordHistory } from '../helpers/histories';
 import type { ChargingMode } from '../../src/workflows/subscription/messages';
 import {
@@ -18,6 +20,7 @@ import {
   operatorRestart,
   orderPaidEvent,
   outcome,
+  patchIds,
   paidOrder,
   queryOutcome,
   scheduledAt,
@@ -49,6 +52,34 @@ test('when the merchant provisions at once, then the instance is active and the 
   expect(activities.notifyMerchant).not.toHaveBeenCalled();
   // newInstance, then the query that fetches the app info: both on the timeline.
   expect(activities.recordCallAttempt.mock.calls.map(([a]) => a.outcome.activity)).toEqual(['newInstance', 'queryInstance']);
+});
+
+test('when the merchant provisions at once, then the create is lean: three activities and one local activity, every attempt still on the timeline', async () => {
+  const { activities, gateway, run, provision } = suite.harness();
+  const order = paidOrder();
+
+  const workflowId = await run(async () => {
+    const id = await provision(order);
+    await gateway.status(id);
+    return id;
+  });
+
+  const events = await historyEvents(suite.client, workflowId);
+  const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  expect(scheduled).toEqual(['callNewInstance', 'callQueryInstance', 'notifyOrderSystem']);
+  expect(patchIds(events)).toEqual(expect.arrayContaining([ATTEMPTS_RECORDED_BY_THE_CALL, ACTIVATION_IN_ONE_LOCAL_ACTIVITY]));
+  const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+  expect(markers).toHaveLength(1);
+  // Each call carried its attempt and recorded it; the instance and its line were written together.
+  expect(activities.callNewInstance.mock.calls[0]![0].attempt).toMatchObject({ scenario: 'create', attempt: 1, orderId: order.orderId });
+  expect(activities.recordCallAttempt.mock.calls.map(([a]) => [a.attempt, a.outcome.activity])).toEqual([
+    [1, 'newInstance'],
+    [2, 'queryInstance'],
+  ]);
+  expect(activities.activateInstance).toHaveBeenCalledWith({
+    instance: expect.objectContaining({ instanceId: `inst-${order.orderId}`, status: 'active' }),
+    orderLine: expect.objectContaining({ orderId: order.orderId, status: 'active', instanceId: `inst-${order.orderId}` }),
+  });
 });
 
 test('when the merchant fails three times, then a fresh businessId each time, one merchant notice, and success', async () => {

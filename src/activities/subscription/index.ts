@@ -1,8 +1,10 @@
 /** The subscription capability's activities: its merchant operations and its records. */
+import type { Db } from '../../db/pool';
 import { createMerchantOperationActivities, type MerchantOperationDeps } from './merchant-operations';
 import { createSubscriptionRecordActivities } from './records';
 
-export type SubscriptionActivityDeps = MerchantOperationDeps;
+/** The records write some rows in one transaction, so they need the pool itself. */
+export type SubscriptionActivityDeps = MerchantOperationDeps & { db: Db };
 
 export function createSubscriptionActivities(deps: SubscriptionActivityDeps) {
   return { ...createMerchantOperationActivities(deps), ...createSubscriptionRecordActivities(deps) };

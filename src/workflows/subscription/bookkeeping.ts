@@ -5,18 +5,36 @@
  */
 import { ActivityFailure } from '@temporalio/workflow';
 import type { OrderSystemCallback } from '../../activities/notices/callbacks';
-import type { OrderLineStatusUpdate } from '../../activities/subscription/records';
+import type { InstanceRecord, OrderLineStatusUpdate } from '../../activities/subscription/records';
 import { stepKey } from '../../shared/ids';
-import { notices, orderSystem, records } from './proxies';
+import { localRecords, notices, orderSystem, records } from './proxies';
 import { requireOrder, type Subscription } from './context';
 import { waitForRestart } from './restart';
 
 /** Writes the instance as it stands now (status, specification, expiry). */
-export async function saveInstance(sub: Subscription, status: 'active' | 'frozen' | 'released'): Promise<void> {
+export async function saveInstance(sub: Subscription, status: InstanceStatus): Promise<void> {
+  const instance = instanceRecord(sub, status);
+  if (instance) await records.saveInstance(instance);
+}
+
+/** The instance row and its order line's, both active, in one transaction, by a local activity: the create's hot path. */
+export async function activateInstance(sub: Subscription): Promise<void> {
+  const order = requireOrder(sub);
+  const instance = instanceRecord(sub, 'active');
+  if (!instance) return;
+  await localRecords.activateInstance({
+    instance,
+    orderLine: { orderId: order.orderId, orderLineId: order.orderLineId, productId: order.productId, status: 'active', instanceId: instance.instanceId },
+  });
+}
+
+type InstanceStatus = 'active' | 'frozen' | 'released';
+
+function instanceRecord(sub: Subscription, status: InstanceStatus): InstanceRecord | undefined {
   const order = requireOrder(sub);
   const { instanceId, productId, skuCode, expireAtMs } = sub.state;
-  if (!instanceId) return;
-  await records.saveInstance({
+  if (!instanceId) return undefined;
+  return {
     instanceId,
     workflowId: sub.workflowId,
     merchantId: order.merchantId,
@@ -26,7 +44,7 @@ export async function saveInstance(sub: Subscription, status: 'active' | 'frozen
     skuCode,
     status,
     expireTime: expireAtMs === undefined ? undefined : new Date(expireAtMs).toISOString(),
-  });
+  };
 }
 
 /** The instance's status row after a change that keeps its freeze (renewal, upgrade). */

@@ -10,10 +10,10 @@ import { restoreSearchStatus, setSearchStatus, setStep } from './status';
 export function windowHost(sub: Subscription): WindowHost {
   return {
     policy: sub.policy,
-    async recordAttempt({ scenario, outcome, businessId }) {
+    nextAttempt({ scenario, businessId }) {
       const order = requireOrder(sub);
       sub.state.attempts += 1;
-      await records.recordCallAttempt({
+      return {
         attemptId: uuid4(),
         workflowId: sub.workflowId,
         orderId: order.orderId,
@@ -22,9 +22,9 @@ export function windowHost(sub: Subscription): WindowHost {
         scenario,
         attempt: sub.state.attempts,
         businessId,
-        outcome,
-      });
+      };
     },
+    recordAttempt: (attempt, outcome) => records.recordCallAttempt({ ...attempt, outcome }),
     notifyMerchant: ({ key, subject, body }) => notifyMerchant(sub, key, subject, body),
     setStep: (name, reason) => setStep(sub, name, reason),
     setSearchStatus: (status) => setSearchStatus(sub, status),

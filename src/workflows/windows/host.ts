@@ -4,6 +4,7 @@
  * Small on purpose, so that any workflow that calls a merchant (a subscription today;
  * tenant sync and exit notices later) can supply one.
  */
+import type { AttemptContext } from '../../activities/subscription/records';
 import type { MerchantCallOutcome } from '../../protocol/outcome';
 import type { PolicyTable, Scenario } from './policy';
 
@@ -12,8 +13,10 @@ export type WindowStep = 'calling-merchant' | 'backing-off' | 'waiting-for-merch
 
 export interface WindowHost {
   readonly policy: PolicyTable;
-  /** Writes one attempt to the timeline (call_attempts). */
-  recordAttempt(attempt: { scenario: Scenario; outcome: MerchantCallOutcome; businessId?: string }): Promise<void>;
+  /** Numbers the next attempt and names it (its attempt id keys the timeline row). */
+  nextAttempt(attempt: { scenario: Scenario; businessId?: string }): AttemptContext;
+  /** Writes one attempt to the timeline (call_attempts), when the call could not. */
+  recordAttempt(attempt: AttemptContext, outcome: MerchantCallOutcome): Promise<void>;
   /** Tells the merchant, once per key (the host makes the key unique to its workflow). */
   notifyMerchant(notice: { key: string; subject: string; body: string }): Promise<void>;
   setStep(name: WindowStep, reason?: string): void;

@@ -13,6 +13,7 @@
  * The runner knows nothing of subscriptions: a workflow lends it a `WindowHost`.
  */
 import { ActivityFailure, patched } from '@temporalio/workflow';
+import type { AttemptContext } from '../../activities/subscription/records';
 import type { MerchantCallOutcome } from '../../protocol/outcome';
 import type { WindowHost } from './host';
 import { backoffDelayMs, type RetryWindowPolicy, type Scenario } from './policy';
@@ -38,8 +39,8 @@ export interface WindowCall<T> {
 /** What an attempt can use while the window is open. */
 export interface OpenWindow {
   readonly deadlineMs: number;
-  /** Runs one merchant call as one recorded attempt. */
-  call(operation: string, run: () => Promise<MerchantCallOutcome>, businessId?: string): Promise<MerchantCallOutcome>;
+  /** Runs one merchant call as one recorded attempt; `run` hands `attempt` to the activity, which records it. */
+  call(operation: string, run: MerchantCall, businessId?: string): Promise<MerchantCallOutcome>;
   /** Waits up to `ms` (a poll interval), less if an operator restarts; answers whether a restart cut it short. */
   waitOrRestart(ms: number): Promise<boolean>;
 }
@@ -50,6 +51,9 @@ export interface OpenWindow {
  */
 export type AttemptResult<T> = { kind: 'done'; value: T } | { kind: 'failed'; outcome: MerchantCallOutcome } | { kind: 'window-ended'; outcome: MerchantCallOutcome };
 
+/** One merchant call; the activity records `attempt` on the timeline itself when it is given. */
+export type MerchantCall = (attempt: AttemptContext | undefined) => Promise<MerchantCallOutcome>;
+
 export type WindowResult<T> = { ok: true; value: T } | { ok: false; outcome: MerchantCallOutcome };
 
 export function describeOutcome(outcome: MerchantCallOutcome): string {
@@ -57,6 +61,9 @@ export function describeOutcome(outcome: MerchantCallOutcome): string {
 }
 
 const minutes = (ms: number): number => Math.round(ms / 60_000);
+
+/** Change id: a merchant call records its own attempt, in its own activity (one round trip, not two). */
+export const ATTEMPTS_RECORDED_BY_THE_CALL = 'attempts-recorded-by-the-call';
 
 /** Change id (workflow versioning): windows open when the workflow takes the event up. */
 export const WINDOW_OPENS_WHEN_TAKEN_UP = 'window-opens-when-taken-up';
@@ -74,7 +81,7 @@ export function windowOpensAt(startedAtMs: number): number {
 }
 
 /** An attempt that is one recorded call: success is done, anything else a failure. */
-export function singleCall(run: () => Promise<MerchantCallOutcome>): WindowCall<MerchantCallOutcome>['attempt'] {
+export function singleCall(run: MerchantCall): WindowCall<MerchantCallOutcome>['attempt'] {
   return async (window) => {
     const outcome = await window.call('', run);
     return outcome.kind === 'success' ? { kind: 'done', value: outcome } : { kind: 'failed', outcome };
@@ -152,22 +159,23 @@ function firstFailureNotice(w: WindowCall<unknown>, policy: RetryWindowPolicy, o
   };
 }
 
-/** One merchant call as one recorded attempt. A call that fails inside Temporal (timeout, worker lost) is a failed attempt, not an error. */
-export async function recordedCall(
-  host: WindowHost,
-  scenario: Scenario,
-  operation: string,
-  run: () => Promise<MerchantCallOutcome>,
-  businessId?: string,
-): Promise<MerchantCallOutcome> {
+/**
+ * One merchant call as one recorded attempt. The call records the attempt itself; the
+ * workflow records it only when the call could not: the activity failed inside Temporal
+ * (timeout, worker lost: a failed attempt, not an error) or its write did not land.
+ */
+export async function recordedCall(host: WindowHost, scenario: Scenario, operation: string, run: MerchantCall, businessId?: string): Promise<MerchantCallOutcome> {
+  // Runs recorded before this change made a separate recordCallAttempt activity after every call.
+  const selfRecording = patched(ATTEMPTS_RECORDED_BY_THE_CALL);
+  const attempt = host.nextAttempt({ scenario, businessId });
   const startedAtMs = Date.now();
   let outcome: MerchantCallOutcome;
   try {
-    outcome = await run();
+    outcome = await run(selfRecording ? attempt : undefined);
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
     outcome = { kind: 'failure', activity: operation, startedAtMs, latencyMs: Date.now() - startedAtMs, error: error.cause?.message ?? error.message };
   }
-  await host.recordAttempt({ scenario, outcome, businessId });
+  if (!outcome.attemptRecorded) await host.recordAttempt(attempt, outcome);
   return outcome;
 }

@@ -14,6 +14,9 @@ export interface CallAttemptRecord {
   outcome: MerchantCallOutcome;
 }
 
+/** Everything about an attempt but its outcome: what the workflow hands a merchant call so that the call records itself. */
+export type AttemptContext = Omit<CallAttemptRecord, 'outcome'>;
+
 /** Records one merchant call; a retried write of the same attempt is ignored. */
 export async function insertCallAttempt(q: Queryable, a: CallAttemptRecord): Promise<void> {
   const o = a.outcome;

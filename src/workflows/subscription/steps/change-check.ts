@@ -12,8 +12,9 @@ import { windowHost } from '../window-host';
 
 export async function checkChange(sub: Subscription, request: ChangeCheckRequest): Promise<ChangeCheckAnswer> {
   const { callChangeInstanceCheck } = changeCheckCall(sub.lifecycle.changeCheckDeadlineMs);
-  const outcome = await recordedCall(windowHost(sub), 'renewal', 'changeInstanceCheck', () =>
+  const outcome = await recordedCall(windowHost(sub), 'renewal', 'changeInstanceCheck', (attempt) =>
     callChangeInstanceCheck({
+      attempt,
       ...instanceCall(sub),
       productInfo: { productId: request.productId, skuCode: request.skuCode, productName: request.productName, linearValue: request.linearValue },
     }),

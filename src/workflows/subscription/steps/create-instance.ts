@@ -16,11 +16,14 @@ import { ErrorType } from '../../../shared/errors';
 import { keyedByProduct, stepKey } from '../../../shared/ids';
 import { runInWindow, runOneWindow, singleCall, windowOpensAt, describeOutcome, type AttemptResult, type OpenWindow } from '../../windows/runner';
 import { merchant } from '../proxies';
-import { notifyMerchant, saveInstance, tellOrderSystem, updateOrderLine } from '../bookkeeping';
+import { activateInstance, notifyMerchant, saveInstance, tellOrderSystem, updateOrderLine } from '../bookkeeping';
 import { instanceCall, type Subscription } from '../context';
 import type { OrderPaidEvent, PaidOrder } from '../messages';
 import { setOrder, setStatus, setStep } from '../status';
 import { windowHost } from '../window-host';
+
+/** Change id: the instance row and its order line are written in one local activity. */
+export const ACTIVATION_IN_ONE_LOCAL_ACTIVITY = 'activation-in-one-local-activity';
 
 /** Change id: one-time and pay-per-use orders never expire, whatever expireTime they carry. */
 export const ONLY_PERIODIC_ORDERS_EXPIRE = 'only-periodic-orders-expire';
@@ -68,8 +71,9 @@ async function attemptCreate(sub: Subscription, order: PaidOrder, window: OpenWi
   const businessId = uuid4();
   const created = await window.call(
     'newInstance',
-    () =>
+    (attempt) =>
       merchant.callNewInstance({
+        attempt,
         workflowId: sub.workflowId,
         merchantId: order.merchantId,
         orderId: order.orderId,
@@ -117,8 +121,9 @@ async function pollUntilReady(sub: Subscription, order: PaidOrder, instanceId: s
 }
 
 async function queryInstance(sub: Subscription, order: PaidOrder, instanceId: string, window: OpenWindow): Promise<MerchantCallOutcome & { ready?: boolean }> {
-  return window.call('queryInstance', () =>
+  return window.call('queryInstance', (attempt) =>
     merchant.callQueryInstance({
+      attempt,
       workflowId: sub.workflowId,
       merchantId: order.merchantId,
       orderId: order.orderId,
@@ -138,13 +143,17 @@ async function queryInstance(sub: Subscription, order: PaidOrder, instanceId: st
 async function activate(sub: Subscription, order: PaidOrder, instanceId: string): Promise<boolean> {
   sub.state.instanceId = instanceId;
   try {
-    await saveInstance(sub, 'active');
+    // Runs recorded before this change saved the instance and the order line in two activities.
+    if (patched(ACTIVATION_IN_ONE_LOCAL_ACTIVITY)) await activateInstance(sub);
+    else {
+      await saveInstance(sub, 'active');
+      await updateOrderLine(sub, { status: 'active', instanceId });
+    }
   } catch (error) {
     if (!isInstanceIdTaken(error)) throw error;
     sub.state.instanceId = undefined;
     return false;
   }
-  await updateOrderLine(sub, { status: 'active', instanceId });
   setStatus(sub, 'active');
   setStep(sub, 'active');
   log.info('instance provisioned', { workflowId: sub.workflowId, orderId: order.orderId, instanceId });
@@ -156,8 +165,10 @@ async function activate(sub: Subscription, order: PaidOrder, instanceId: string)
   return true;
 }
 
+/** A local activity's failure reaches the workflow as the activity's own error, a regular one wrapped in an ActivityFailure. */
 function isInstanceIdTaken(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === ErrorType.InstanceIdTaken;
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.type === ErrorType.InstanceIdTaken;
 }
 
 function instanceIdTakenOutcome(created: MerchantCallOutcome): MerchantCallOutcome {
@@ -198,7 +209,7 @@ async function releaseUnfinished(sub: Subscription, order: PaidOrder, instanceId
     opensAtMs: windowOpensAt(Date.now()),
     occurrence: 'create-refunded',
     subject: `releaseInstance for instance ${instanceId}`,
-    attempt: singleCall(() => merchant.callReleaseInstance({ ...instanceCall(sub), orderId: order.orderId, orderLineId: order.orderLineId })),
+    attempt: singleCall((attempt) => merchant.callReleaseInstance({ attempt, ...instanceCall(sub), orderId: order.orderId, orderLineId: order.orderLineId })),
   });
   if (released.ok) return;
   await notifyMerchant(

@@ -24,8 +24,9 @@ export async function renew(sub: Subscription, event: OrderRenewedEvent): Promis
     opensAtMs: windowOpensAt(event.acceptedAtMs),
     occurrence: event.eventId,
     subject: `refreshInstance for instance ${sub.state.instanceId}`,
-    attempt: singleCall(() =>
+    attempt: singleCall((attempt) =>
       merchant.callRefreshInstance({
+        attempt,
         ...instanceCall(sub),
         scene: event.scene,
         orderId: event.orderId,
