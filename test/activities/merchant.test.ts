@@ -86,6 +86,53 @@ function expectTimingSane(outcome: { startedAtMs: number; latencyMs: number }, b
   expect(outcome.startedAtMs + outcome.latencyMs).toBeLessThanOrEqual(after);
 }
 
+describe('a call given its attempt records it on the timeline', () => {
+  const attemptFor = (call: NewInstanceCall) => ({
+    attemptId: randomUUID(),
+    workflowId: call.workflowId,
+    orderId: call.orderId,
+    orderLineId: call.orderLineId,
+    merchantId: call.merchantId,
+    scenario: 'create',
+    attempt: 1,
+    businessId: call.businessId,
+  });
+  const timeline = async (orderId: string) =>
+    (await db.query('select activity, attempt, outcome, result_code, business_id from call_attempts where order_id = $1', [orderId])).rows;
+
+  test('when newInstance carries its attempt, then the row is written by the call itself and the outcome says so', async () => {
+    const call = newInstanceCall(merchant.sync);
+    const attempt = attemptFor(call);
+
+    const outcome = await activityEnv().run(activities.callNewInstance, { ...call, attempt });
+
+    expect(outcome).toMatchObject({ kind: 'success', attemptRecorded: true });
+    expect(await timeline(call.orderId)).toEqual([{ activity: 'newInstance', attempt: 1, outcome: 'success', result_code: '000000', business_id: call.businessId }]);
+  });
+
+  test('when a call carries no attempt (a run recorded before), then it writes nothing and the workflow records it', async () => {
+    const call = newInstanceCall(merchant.sync);
+
+    const outcome = await activityEnv().run(activities.callNewInstance, call);
+
+    expect(outcome).not.toHaveProperty('attemptRecorded');
+    expect(await timeline(call.orderId)).toEqual([]);
+  });
+
+  test('when the timeline write fails, then the merchant\'s answer still comes back, marked unrecorded', async () => {
+    const call = newInstanceCall(merchant.sync);
+    // An attempt id that is not a uuid makes the insert fail after the merchant answered.
+    const attempt = { ...attemptFor(call), attemptId: 'not-a-uuid' };
+    const { run, logs } = activityEnv();
+
+    const outcome = await run(activities.callNewInstance, { ...call, attempt });
+
+    expect(outcome).toMatchObject({ kind: 'success', instanceId: call.businessId });
+    expect(outcome).not.toHaveProperty('attemptRecorded');
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'WARN', message: 'could not record the attempt; the workflow will' }));
+  });
+});
+
 describe('callNewInstance', () => {
   test('when the merchant provisions synchronously, then success with its instanceId, from one request it verified as signed', async () => {
     const call = newInstanceCall(merchant.sync);

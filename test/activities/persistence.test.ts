@@ -243,3 +243,59 @@ describe('pay-per-use billing items that share an order line', () => {
     expect(await workflowIdByInstance(db, `inst-${mms!.productId}`)).toBe(mmsWorkflow);
   });
 });
+
+describe('activateInstance', () => {
+  /** A paid periodic order line, still provisioning. */
+  async function paidLine(): Promise<PaidOrder> {
+    const orderId = uniqueId('CS');
+    const productId = uniqueId('P-period');
+    await upsertProduct(db, { productId, merchantId, name: 'monthly', chargingMode: 'PERIOD', retentionDays: 15 });
+    const order: PaidOrder = {
+      orderId,
+      orderLineId: `${orderId}-000001`,
+      orderType: 'NEW',
+      merchantId,
+      productId,
+      skuCode: 'sku-basic',
+      chargingMode: 'PERIOD',
+      trialFlag: false,
+      customer: { customerId: 'customer-1' },
+      amount: '99.00',
+      currency: 'CNY',
+      retentionDays: 15,
+    };
+    await insertPaidOrderLine(db, order, subscriptionWorkflowId(subscriptionKey(order)), new Date());
+    return order;
+  }
+
+  const activation = (order: PaidOrder, instanceId: string, workflowId = subscriptionWorkflowId(subscriptionKey(order))) => ({
+    instance: { instanceId, workflowId, merchantId, orderId: order.orderId, orderLineId: order.orderLineId, productId: order.productId, status: 'active' as const },
+    orderLine: { orderId: order.orderId, orderLineId: order.orderLineId, productId: order.productId, status: 'active' as const, instanceId },
+  });
+
+  test('when an instance comes up, then its row and its order line are both active, and a repeat changes nothing', async () => {
+    const order = await paidLine();
+    const instanceId = uniqueId('inst');
+    const { run } = activityEnv();
+
+    await run(activities.activateInstance, activation(order, instanceId));
+    await run(activities.activateInstance, activation(order, instanceId));
+
+    expect(await findInstance(db, instanceId)).toMatchObject({ status: 'active', orderId: order.orderId });
+    expect((await findOrder(db, order.orderId))?.lines).toEqual([expect.objectContaining({ status: 'active', instanceId })]);
+  });
+
+  test('when the instance id is another subscription\'s, then InstanceIdTaken and neither row is written', async () => {
+    const owner = await paidLine();
+    const intruder = await paidLine();
+    const instanceId = uniqueId('inst');
+    const { run } = activityEnv();
+    await run(activities.activateInstance, activation(owner, instanceId));
+
+    const error = await rejection(run(activities.activateInstance, activation(intruder, instanceId)));
+
+    expect(error).toMatchObject({ type: ErrorType.InstanceIdTaken, nonRetryable: true });
+    expect(await findInstance(db, instanceId)).toMatchObject({ orderId: owner.orderId });
+    expect((await findOrder(db, intruder.orderId))?.lines).toEqual([expect.objectContaining({ status: 'provisioning', instanceId: null })]);
+  });
+});
