@@ -4,7 +4,7 @@
  * causes nothing; one whose delivery failed (503) is delivered now.
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../../db/pool';
+import type { Db, Queryable } from '../../db/pool';
 import { completeInboundEvent, insertInboundEvent } from '../../db/repositories/ingress/inbound-events';
 import { AppError } from '../errors';
 import type { AcceptedEvent, Answer } from './handlers';
@@ -27,14 +27,23 @@ export async function storeEvent(
   e: { eventId: string; eventType: string; payload: unknown; body: Buffer; accepted: AcceptedEvent },
 ): Promise<StoredEvent> {
   const payloadSha256 = sha256(e.body);
-  const recorded = await db.withTransaction(async (tx) => {
-    const result = await insertInboundEvent(tx, { eventId: e.eventId, eventType: e.eventType, payload: e.payload, payloadSha256, workflowId: e.accepted.workflowId });
+  const record = async (q: Queryable) => {
+    const result = await insertInboundEvent(q, { eventId: e.eventId, eventType: e.eventType, payload: e.payload, payloadSha256, workflowId: e.accepted.workflowId });
     if (!result.inserted && result.row.payloadSha256 !== payloadSha256) {
       throw new AppError(409, 'event_id_reused', `webhook-id ${e.eventId} was already used for a different payload`);
     }
-    await e.accepted.store?.(tx, { firstTime: result.inserted, acceptedAt: result.row.receivedAt });
-    return result.row;
-  });
+    return result;
+  };
+  const { store } = e.accepted;
+  // An event with writes of its own is stored with them in one transaction; one without is a
+  // single statement, which needs none (and saves the BEGIN and COMMIT round trips).
+  const recorded = store
+    ? await db.withTransaction(async (tx) => {
+        const result = await record(tx);
+        await store(tx, { firstTime: result.inserted, acceptedAt: result.row.receivedAt });
+        return result.row;
+      })
+    : (await record(db)).row;
   const answered = recorded.responseStatus !== null;
   return { acceptedAt: recorded.receivedAt, ...(answered ? { answer: { status: recorded.responseStatus as number, body: recorded.responseBody } } : {}) };
 }

@@ -58,6 +58,24 @@ export async function upsertProduct(q: Queryable, p: ProductRow): Promise<{ crea
   return rows[0] ? { created: rows[0].created } : 'conflict';
 }
 
+/** The merchant and one product, in one query: the hot path of every paid order. */
+export async function findMerchantProduct(
+  q: Queryable,
+  ids: { merchantId: string; productId: string },
+): Promise<{ merchantFound: boolean; product?: ProductRow }> {
+  const { rows } = await q.query<ProductRow & { merchantFound: boolean }>(
+    `select true as "merchantFound", p.product_id as "productId", p.merchant_id as "merchantId", p.name,
+            p.charging_mode as "chargingMode", p.retention_days as "retentionDays"
+       from merchants m left join products p on p.product_id = $2::text
+      where m.merchant_id = $1::text`,
+    [ids.merchantId, ids.productId],
+  );
+  const row = rows[0];
+  if (!row) return { merchantFound: false };
+  const { merchantFound, ...product } = row;
+  return { merchantFound, ...(product.productId ? { product } : {}) };
+}
+
 export async function findProduct(q: Queryable, productId: string): Promise<ProductRow | undefined> {
   const { rows } = await q.query<ProductRow>(
     `select product_id as "productId", merchant_id as "merchantId", name, charging_mode as "chargingMode",

@@ -14,14 +14,15 @@ export interface OrderLineStatusUpdate {
 
 /** Records a paid order line as provisioning; a repeat delivery leaves the first row as it is. */
 export async function insertPaidOrderLine(q: Queryable, order: PaidOrder, workflowId: string, acceptedAt: Date): Promise<void> {
+  // One statement, one round trip: the order (first line only) and the line. The line's
+  // foreign key to the order is checked at the end of the statement, after both inserts.
   await q.query(
-    `insert into orders (order_id, merchant_id, customer_id, customer_name, order_type, currency)
-     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text)
-     on conflict (order_id) do nothing`,
-    [order.orderId, order.merchantId, order.customer.customerId, order.customer.customerName ?? null, order.orderType, order.currency],
-  );
-  await q.query(
-    `insert into order_lines (order_id, order_line_id, product_id, sku_code, charging_mode, period_type, period_number,
+    `with new_order as (
+       insert into orders (order_id, merchant_id, customer_id, customer_name, order_type, currency)
+       values ($1::text, $14::text, $15::text, $16::text, $17::text, $18::text)
+       on conflict (order_id) do nothing
+     )
+     insert into order_lines (order_id, order_line_id, product_id, sku_code, charging_mode, period_type, period_number,
                               expire_time, trial, amount, workflow_id, accepted_at, retention_days)
      values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::int, $8::timestamptz, $9::boolean,
              $10::numeric, $11::text, $12::timestamptz, $13::int)
@@ -40,6 +41,11 @@ export async function insertPaidOrderLine(q: Queryable, order: PaidOrder, workfl
       workflowId,
       acceptedAt.toISOString(),
       order.retentionDays,
+      order.merchantId,
+      order.customer.customerId,
+      order.customer.customerName ?? null,
+      order.orderType,
+      order.currency,
     ],
   );
 }
