@@ -43,6 +43,7 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
     activities,
+    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
   });
   const done = worker.run().finally(async () => {
     await connection.close();

@@ -56,6 +56,10 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
+  // Subscriptions kept in the worker's memory between their events (0: none). Every other
+  // one is replayed from its history when its next event or timer comes, so the worker's
+  // memory is bounded by this number, not by how many subscriptions exist.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
   WEBHOOK_SECRET: webhookSecret.optional(),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   OPERATOR_TOKEN: z.string().min(16).optional(),
@@ -86,7 +90,7 @@ export interface Config {
   http: { host: string; port: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   db: { url: string | undefined; poolMax: number; migrateOnStart: boolean };
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: { address: string; namespace: string; taskQueue: string; maxCachedWorkflows: number };
   webhook: { secret: string; toleranceSeconds: number };
   operatorToken: string;
   encryption: { primaryKey: string; oldKeys: string[] };
@@ -139,7 +143,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Readonly<Co
     http: { host: e.HOST, port: e.PORT },
     logLevel: e.LOG_LEVEL,
     db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, migrateOnStart: e.MIGRATE_ON_START },
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS },
     webhook: { secret: e.WEBHOOK_SECRET ?? DEVELOPMENT_SECRETS.webhookSecret, toleranceSeconds: e.WEBHOOK_TOLERANCE_SECONDS },
     operatorToken: e.OPERATOR_TOKEN ?? DEVELOPMENT_SECRETS.operatorToken,
     encryption: {
