@@ -35,8 +35,14 @@ describe('development defaults', () => {
     expect(config.logLevel).toBe('info');
   });
 
-  test('Temporal defaults to the local dev server and the saas-fulfillment task queue', () => {
-    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'saas-fulfillment' });
+  test('Temporal defaults to the local dev server and the saas-fulfillment task queue, with 1000 subscriptions cached', () => {
+    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'saas-fulfillment', maxCachedWorkflows: 1000 });
+  });
+
+  test('the worker cache size is read from WORKER_MAX_CACHED_WORKFLOWS, 0 (no cache) allowed, negative refused', () => {
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).temporal.maxCachedWorkflows).toBe(0);
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '250' }).temporal.maxCachedWorkflows).toBe(250);
+    expect(problemsOf({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toEqual([expect.stringMatching(/^WORKER_MAX_CACHED_WORKFLOWS: /)]);
   });
 
   test('secrets come from DEVELOPMENT_SECRETS', () => {
