@@ -17,22 +17,16 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { sendMarketplaceEvent, sampleOrderPaid } from '../../src/dev/marketplace-client';
-import { startMerchantSim } from '../../src/merchant-sim';
-import { startOrderSystemSink } from '../../src/dev/order-system-sink';
-import { freePort } from '../../src/dev/ports';
-import { startService, type ServiceProcess } from '../../src/dev/service-processes';
-import { DEVELOPMENT_SECRETS } from '../../src/platform/config';
 import { installRuntimeLogger } from '../../src/platform/temporal/connection';
 import { createLogger } from '../../src/platform/logger';
 import { startBenchServers } from './servers';
 import { closedLoop, describeLoad, fmt, goal, line, openLoop, percentile } from './load';
+import { sendOrder, startTheService } from './service';
 import { pokeSignal } from './workflows';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 400);
 const CONCURRENCY = 16;
 const LIGHT_LOAD_SAMPLES = 30;
-const DEMO = { merchantId: 'bench-merchant', productId: 'bench-product', accessKey: 'bench-merchant-access-key' };
 
 async function main(): Promise<void> {
   installRuntimeLogger(createLogger('warn', 'bench'), 'WARN');
@@ -126,88 +120,6 @@ async function oneActivityWorkflow(client: Client, address: string) {
   } finally {
     await nativeConnection.close();
   }
-}
-
-async function sendOrder(apiUrl: string, orderId: string): Promise<void> {
-  const event = sampleOrderPaid({ merchantId: DEMO.merchantId, productId: DEMO.productId, orderId });
-  for (let attempt = 1; ; attempt += 1) {
-    const sent = await sendMarketplaceEvent(apiUrl, DEVELOPMENT_SECRETS.webhookSecret, event);
-    if (sent.status === 202) return;
-    if (sent.status < 500 || attempt >= 5) throw new Error(`order ${orderId}: HTTP ${sent.status} ${JSON.stringify(sent.body)}`);
-  }
-}
-
-/** The reference merchant, an order-system sink, and the API and worker processes. */
-async function startTheService(servers: { temporalAddress: string; databaseUrl: string }) {
-  const provisionedAt = new Map<string, number>();
-  const waiters = new Map<string, () => void>();
-  const sink = await startOrderSystemSink({
-    secret: DEVELOPMENT_SECRETS.orderSystemSecret,
-    onCallback: (callback) => {
-      if (callback.type !== 'instance.provisioned') return;
-      const orderId = String(callback.data.orderId);
-      provisionedAt.set(orderId, performance.now());
-      waiters.get(orderId)?.();
-    },
-  });
-  const merchant = await startMerchantSim({ accessKey: DEMO.accessKey });
-  const apiPort = await freePort();
-  const env = {
-    APP_MODE: 'development',
-    DATABASE_URL: servers.databaseUrl,
-    TEMPORAL_ADDRESS: servers.temporalAddress,
-    TEMPORAL_TASK_QUEUE: `bench-service-${randomUUID()}`,
-    ORDER_SYSTEM_URL: sink.url,
-    PORT: String(apiPort),
-  };
-  const processes: ServiceProcess[] = [];
-  const stop = async (): Promise<void> => {
-    for (const p of processes) await p.stop();
-    await merchant.close();
-    await sink.close();
-  };
-  try {
-    processes.push(await startService('worker', env));
-    processes.push(await startService('api', env));
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  await registerCatalogue(apiUrl, merchant.url);
-  return {
-    apiUrl,
-    stop,
-    merchantCalls: () => merchant.createdCount(),
-    provisioned: (orderId: string): Promise<void> =>
-      provisionedAt.has(orderId) ? Promise.resolve() : new Promise((resolve) => waiters.set(orderId, () => resolve())),
-    /** Waits until `count` orders whose id starts with `prefix` are provisioned; the rate runs from the first send (`fromMs`) to the last activation. */
-    async waitForActive(count: number, prefix: string, fromMs: number): Promise<{ rate: number; seconds: number }> {
-      const deadline = performance.now() + 600_000;
-      for (;;) {
-        const done = [...provisionedAt.keys()].filter((id) => id.startsWith(prefix));
-        if (done.length >= count) {
-          const seconds = (Math.max(...done.map((id) => provisionedAt.get(id) ?? 0)) - fromMs) / 1000;
-          return { rate: count / seconds, seconds };
-        }
-        if (performance.now() > deadline) throw new Error(`only ${done.length} of ${count} ${prefix} orders became active`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-  };
-}
-
-async function registerCatalogue(apiUrl: string, productionUrl: string): Promise<void> {
-  const put = async (route: string, body: unknown): Promise<void> => {
-    const response = await fetch(new URL(route, apiUrl), {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEVELOPMENT_SECRETS.operatorToken}` },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`PUT ${route} → ${response.status} ${await response.text()}`);
-  };
-  await put(`/v1/merchants/${DEMO.merchantId}`, { name: 'Bench merchant', productionUrl, protocolVersion: 'v2', accessKey: DEMO.accessKey });
-  await put(`/v1/merchants/${DEMO.merchantId}/products/${DEMO.productId}`, { name: 'Bench product', chargingMode: 'PERIOD', retentionDays: 15 });
 }
 
 main().catch((error: unknown) => {
