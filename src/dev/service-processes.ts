@@ -7,7 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+/**
+ * Node with tsx's loader, not the `tsx` command: that command runs the program in a child
+ * process of its own, so a SIGKILL (which it cannot pass on) would end only the wrapper and
+ * leave the service running, orphaned, on its port and task queue.
+ */
+const NODE_ARGS = ['--import', 'tsx'];
 
 export type ServiceKind = 'api' | 'worker';
 
@@ -32,7 +37,7 @@ const READY: Record<ServiceKind, string> = { api: '"msg":"API listening"', worke
  * for a failure report).
  */
 export async function startService(kind: ServiceKind, env: NodeJS.ProcessEnv, options: { onOutput?: (line: string) => void; readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const child: ChildProcess = spawn(TSX, [ENTRY[kind]], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, ENTRY[kind]], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} not ready after ${options.readyTimeoutMs ?? 60_000} ms`)), options.readyTimeoutMs ?? 60_000);
