@@ -6,6 +6,7 @@
  * first (postgres-account-access.ts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -19,6 +20,12 @@ export interface RunningPostgres {
   ensureDatabase(name: string): Promise<void>;
   /** Drops and re-creates the database (tests start from nothing). */
   recreateDatabase(name: string): Promise<void>;
+  /**
+   * Stops the server (a fast shutdown: open sessions are cut, as in a database failover),
+   * stays down for `downMs`, and starts it again on the same port and data directory, data
+   * kept. For the chaos suite.
+   */
+  restart(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,7 +63,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     user: USER,
     password: PASSWORD,
-    persistent: options.persistent,
+    // Never deleted by the package's own stop(), which restart() uses; stop() below deletes
+    // the data of a non-persistent server itself.
+    persistent: true,
     createPostgresUser: true,
     // fsync off: the data is a development or test copy, and it makes start-up and tests faster.
     postgresFlags: ['-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
@@ -90,7 +99,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         await client.query(`drop database if exists ${quoteIdent(name)} with (force)`);
         await client.query(`create database ${quoteIdent(name)}`);
       }),
-    stop: () => server.stop(),
+    async restart({ downMs = 0 } = {}) {
+      await server.stop();
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+      await server.start();
+    },
+    async stop() {
+      await server.stop();
+      if (!options.persistent) await rm(options.dataDir, { recursive: true, force: true });
+    },
   };
 }
 
