@@ -15,9 +15,20 @@ export interface ReceivedCallback {
   receivedAt: number;
 }
 
+/** One correctly signed POST as it arrived, a repeated webhook-id included. */
+export interface CallbackDelivery extends ReceivedCallback {
+  /** The raw body: a redelivery must carry the bytes of the first delivery. */
+  body: string;
+  /** False for the first delivery of its webhook-id. */
+  repeat: boolean;
+}
+
 export interface OrderSystemSink {
   url: string;
+  /** One entry per webhook-id, as a receiver that de-duplicates sees them. */
   received(): readonly ReceivedCallback[];
+  /** Every signed delivery, repeats of a webhook-id included, oldest first (the chaos suite counts them). */
+  deliveries(): readonly CallbackDelivery[];
   close(): Promise<void>;
 }
 
@@ -27,6 +38,7 @@ export async function startOrderSystemSink(options: {
   onCallback?: (callback: ReceivedCallback) => void;
 }): Promise<OrderSystemSink> {
   const received: ReceivedCallback[] = [];
+  const deliveries: CallbackDelivery[] = [];
   const seen = new Set<string>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -47,11 +59,14 @@ export async function startOrderSystemSink(options: {
         return;
       }
       const webhookId = header('webhook-id') as string;
+      const text = body.toString('utf8');
+      const payload = JSON.parse(text) as { type: string; data: Record<string, unknown> };
+      const callback = { webhookId, type: payload.type, data: payload.data, receivedAt: Date.now() };
+      const repeat = seen.has(webhookId);
+      deliveries.push({ ...callback, body: text, repeat });
       // Like a real receiver, a repeated webhook-id is acknowledged and not counted twice.
-      if (!seen.has(webhookId)) {
+      if (!repeat) {
         seen.add(webhookId);
-        const payload = JSON.parse(body.toString('utf8')) as { type: string; data: Record<string, unknown> };
-        const callback = { webhookId, type: payload.type, data: payload.data, receivedAt: Date.now() };
         received.push(callback);
         options.onCallback?.(callback);
       }
@@ -66,6 +81,7 @@ export async function startOrderSystemSink(options: {
   return {
     url: `http://127.0.0.1:${port}/fulfilment-callbacks`,
     received: () => received,
+    deliveries: () => deliveries,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
