@@ -1,10 +1,13 @@
 /**
- * Four projects, split by what they need:
+ * Five projects, split by what they need:
  *   unit        pure code and the reference merchant over loopback HTTP;
  *   workflows   the Java time-skipping test server, production windows;
  *   api         the API over HTTP, and the activities, on real PostgreSQL and a real
  *               Temporal dev server;
- *   integration end to end: dev server, PostgreSQL, worker, API and reference merchant.
+ *   integration end to end: dev server, PostgreSQL, worker, API and reference merchant;
+ *   chaos       the short chaos run: API and worker processes killed, PostgreSQL restarted.
+ *               It starts a PostgreSQL (which it restarts) and a dev server of its own,
+ *               apart from the other projects' servers, so it has no global setup.
  * Suites run one at a time (`--runInBand` in npm test): the time-skipping server's clock is
  * shared, and a 2-core machine gains nothing from parallel Temporal suites.
  */
@@ -35,6 +38,7 @@ module.exports = {
       globalSetup: '<rootDir>/test/helpers/services-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/teardown.ts',
     },
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.test.ts'] },
   ],
   testTimeout: 120_000,
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
