@@ -62,6 +62,21 @@ export function workflowEngineUnavailable(retryAdvice: string, cause: unknown): 
   return new AppError(503, 'temporarily_unavailable', `could not reach the workflow engine; ${retryAdvice}`, undefined, cause);
 }
 
+/** Node's codes for a connection that could not be made or was cut. */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether PostgreSQL could not be reached or went away: a connection error, a server shutting
+ * down or starting (SQLSTATE class 08, 57P01–57P03), or node-postgres losing its connection.
+ * The request changed nothing that will not be done again by a retry, so it is a 503.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code))) return true;
+  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(message);
+}
+
 /** An http-errors style error (what body-parser throws) as it shows on the wire. */
 interface HttpErrorLike {
   status?: unknown;
@@ -105,6 +120,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const refused = refusedRequest(error);
     if (refused) {
       res.status(refused.status).json({ error: { code: refused.code, message: refused.message } });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.warn({ err: error, method: req.method, path: req.path, requestId: res.locals.requestId }, 'database unavailable');
+      res.status(503).json({ error: { code: 'temporarily_unavailable', message: 'the database is unavailable; retry the request' } });
       return;
     }
     logger.error({ err: error, method: req.method, path: req.path, requestId: res.locals.requestId }, 'unhandled error');

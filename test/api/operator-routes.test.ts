@@ -325,3 +325,24 @@ describe('health check', () => {
     expect(res.body).toEqual({ status: 'degraded', database: false, temporal: true });
   });
 });
+
+describe('when PostgreSQL is down', () => {
+  test('then every route that needs it answers 503 temporarily_unavailable, and a webhook can be redelivered', async () => {
+    const harness = await apiHarness({}, { databaseUrl: `postgres://nobody:nothing@${await unusedAddress()}/none` });
+    try {
+      const event = JSON.stringify(sampleOrderPaid({ merchantId: 'M-any', productId: 'P-any' }));
+      const webhook = await request(harness.app)
+        .post('/v1/marketplace/events')
+        .set({ 'content-type': 'application/json', ...signWebhook(harness.config.webhook.secret, `msg_${uniqueId('db-down')}`, event) })
+        .send(event);
+      const order = await request(harness.app).get(`/v1/orders/${uniqueId('CS')}`).set(operator(harness));
+
+      for (const res of [webhook, order]) {
+        expect(res.status).toBe(503);
+        expect(res.body.error).toEqual({ code: 'temporarily_unavailable', message: 'the database is unavailable; retry the request' });
+      }
+    } finally {
+      await harness.close();
+    }
+  });
+});
