@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const paid = await closedLoop(SUBSCRIPTIONS, 16, (i) => sendOrder(service.apiUrl, `WAIT-${run}-${i}`));
     describeLoad('orders paid through the API', paid);
-    const active = await service.waitForActive(SUBSCRIPTIONS, 'WAIT-', started);
+    const active = await service.waitForActive(SUBSCRIPTIONS, 'WAIT-', started, 3 * 3_600_000);
     line('all active after', `${fmt(active.seconds)} s (${fmt(active.rate)} orders/s)`);
     line('worker RSS, every subscription waiting', `${fmt(treeRssMiB(service.workerPid), 0)} MiB`);
 

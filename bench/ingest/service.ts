@@ -70,8 +70,8 @@ export async function startTheService(servers: { temporalAddress: string; databa
     provisioned: (orderId: string): Promise<void> =>
       provisionedAt.has(orderId) ? Promise.resolve() : new Promise((resolve) => waiters.set(orderId, () => resolve())),
     /** Waits until `count` orders whose id starts with `prefix` are provisioned; the rate runs from the first send (`fromMs`) to the last activation. */
-    async waitForActive(count: number, prefix: string, fromMs: number): Promise<{ rate: number; seconds: number }> {
-      const deadline = performance.now() + 600_000;
+    async waitForActive(count: number, prefix: string, fromMs: number, timeoutMs = 600_000): Promise<{ rate: number; seconds: number }> {
+      const deadline = performance.now() + timeoutMs;
       for (;;) {
         const done = [...provisionedAt.keys()].filter((id) => id.startsWith(prefix));
         if (done.length >= count) {
