@@ -17,6 +17,17 @@ export const MERCHANT_OPERATION: ActivityOptions = {
   retry: { maximumAttempts: 1 },
 };
 
+/**
+ * The same, as a local activity: one attempt, and the 30 s covers the call. A worker lost
+ * in the middle of it loses the workflow task too, which another worker runs again after the
+ * task's timeout (10 s) with the same attempt: the call is made again, with the same
+ * businessId, which is what that id is for.
+ */
+export const LOCAL_MERCHANT_OPERATION: LocalActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 1 },
+};
+
 /** Our own database writes and notifications: idempotent, retried until they land. */
 export const BOOKKEEPING: ActivityOptions = {
   startToCloseTimeout: '30s',

@@ -303,9 +303,22 @@ export async function historyEvents(client: Client, workflowId: string, runId?: 
 
 /** Server times at which an activity of this type was scheduled. */
 export function scheduledAt(events: HistoryEvent[], activityType: string): number[] {
-  return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
-    .map(eventTimeMs);
+  return events.filter((e) => activityTypeOf(e) === activityType).map(eventTimeMs);
+}
+
+/** The activity an event starts: a scheduled activity, or a local activity's marker (recorded when its task completed). */
+function activityTypeOf(e: HistoryEvent): string | undefined {
+  if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) return e.activityTaskScheduledEventAttributes?.activityType?.name ?? undefined;
+  const marker = e.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0] : undefined;
+  if (!data) return undefined;
+  const decoded = decode(data) as { activity_type?: string; activityType?: string };
+  return decoded.activity_type ?? decoded.activityType;
+}
+
+/** Local activities of a type, by their markers. */
+export function localActivities(events: HistoryEvent[], activityType: string): HistoryEvent[] {
+  return events.filter((e) => e.markerRecordedEventAttributes && activityTypeOf(e) === activityType);
 }
 
 /** Server time of the first signal of this name. */

@@ -12,7 +12,7 @@
  *
  * The runner knows nothing of subscriptions: a workflow lends it a `WindowHost`.
  */
-import { ActivityFailure, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { AttemptContext } from '../../activities/subscription/records';
 import type { MerchantCallOutcome } from '../../protocol/outcome';
 import type { WindowHost } from './host';
@@ -160,6 +160,17 @@ function firstFailureNotice(w: WindowCall<unknown>, policy: RetryWindowPolicy, o
 }
 
 /**
+ * What went wrong when an activity failed, or undefined for anything else. A regular
+ * activity's failure comes wrapped in an ActivityFailure; a local activity's is its own
+ * ApplicationFailure or TimeoutFailure.
+ */
+function activityFailure(error: unknown): string | undefined {
+  if (error instanceof ActivityFailure) return error.cause?.message ?? error.message;
+  if (error instanceof ApplicationFailure || error instanceof TimeoutFailure) return error.message;
+  return undefined;
+}
+
+/**
  * One merchant call as one recorded attempt. The call records the attempt itself; the
  * workflow records it only when the call could not: the activity failed inside Temporal
  * (timeout, worker lost: a failed attempt, not an error) or its write did not land.
@@ -173,8 +184,9 @@ export async function recordedCall(host: WindowHost, scenario: Scenario, operati
   try {
     outcome = await run(selfRecording ? attempt : undefined);
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
-    outcome = { kind: 'failure', activity: operation, startedAtMs, latencyMs: Date.now() - startedAtMs, error: error.cause?.message ?? error.message };
+    const failure = activityFailure(error);
+    if (failure === undefined) throw error;
+    outcome = { kind: 'failure', activity: operation, startedAtMs, latencyMs: Date.now() - startedAtMs, error: failure };
   }
   if (!outcome.attemptRecorded) await host.recordAttempt(attempt, outcome);
   return outcome;

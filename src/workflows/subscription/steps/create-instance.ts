@@ -72,7 +72,7 @@ async function attemptCreate(sub: Subscription, order: PaidOrder, window: OpenWi
   const created = await window.call(
     'newInstance',
     (attempt) =>
-      merchant.callNewInstance({
+      merchant().callNewInstance({
         attempt,
         workflowId: sub.workflowId,
         merchantId: order.merchantId,
@@ -122,7 +122,7 @@ async function pollUntilReady(sub: Subscription, order: PaidOrder, instanceId: s
 
 async function queryInstance(sub: Subscription, order: PaidOrder, instanceId: string, window: OpenWindow): Promise<MerchantCallOutcome & { ready?: boolean }> {
   return window.call('queryInstance', (attempt) =>
-    merchant.callQueryInstance({
+    merchant().callQueryInstance({
       attempt,
       workflowId: sub.workflowId,
       merchantId: order.merchantId,
@@ -209,7 +209,7 @@ async function releaseUnfinished(sub: Subscription, order: PaidOrder, instanceId
     opensAtMs: windowOpensAt(Date.now()),
     occurrence: 'create-refunded',
     subject: `releaseInstance for instance ${instanceId}`,
-    attempt: singleCall((attempt) => merchant.callReleaseInstance({ attempt, ...instanceCall(sub), orderId: order.orderId, orderLineId: order.orderLineId })),
+    attempt: singleCall((attempt) => merchant().callReleaseInstance({ attempt, ...instanceCall(sub), orderId: order.orderId, orderLineId: order.orderLineId })),
   });
   if (released.ok) return;
   await notifyMerchant(

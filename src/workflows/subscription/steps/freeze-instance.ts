@@ -19,7 +19,7 @@ async function setMerchantStatus(sub: Subscription, status: 'FREEZE' | 'UNFREEZE
     opensAtMs: windowOpensAt(startedAtMs),
     occurrence,
     subject: `updateInstanceStatus ${status} for instance ${sub.state.instanceId}`,
-    attempt: singleCall((attempt) => merchant.callUpdateInstanceStatus({ attempt, ...instanceCall(sub), status })),
+    attempt: singleCall((attempt) => merchant().callUpdateInstanceStatus({ attempt, ...instanceCall(sub), status })),
   });
 }
 

@@ -22,7 +22,7 @@ export async function release(sub: Subscription, cause: ReleaseCause, startedAtM
     opensAtMs: windowOpensAt(startedAtMs),
     occurrence,
     subject: `releaseInstance for instance ${sub.state.instanceId}`,
-    attempt: singleCall((attempt) => merchant.callReleaseInstance({ attempt, ...instanceCall(sub), ...unsubscribe })),
+    attempt: singleCall((attempt) => merchant().callReleaseInstance({ attempt, ...instanceCall(sub), ...unsubscribe })),
   });
   const order = requireOrder(sub);
   sub.state.frozenBy = [];

@@ -25,7 +25,7 @@ export async function renew(sub: Subscription, event: OrderRenewedEvent): Promis
     occurrence: event.eventId,
     subject: `refreshInstance for instance ${sub.state.instanceId}`,
     attempt: singleCall((attempt) =>
-      merchant.callRefreshInstance({
+      merchant().callRefreshInstance({
         attempt,
         ...instanceCall(sub),
         scene: event.scene,

@@ -21,7 +21,7 @@ export async function upgrade(sub: Subscription, event: OrderUpgradedEvent): Pro
     opensAtMs: windowOpensAt(event.acceptedAtMs),
     occurrence: event.eventId,
     subject: `upgradeInstance for instance ${sub.state.instanceId} (order ${event.orderId})`,
-    attempt: singleCall((attempt) => merchant.callUpgradeInstance({ attempt, ...instanceCall(sub), orderId: event.orderId, orderLineId: event.orderLineId })),
+    attempt: singleCall((attempt) => merchant().callUpgradeInstance({ attempt, ...instanceCall(sub), orderId: event.orderId, orderLineId: event.orderLineId })),
   });
   if (result.ok) {
     sub.state.skuCode = event.skuCode;
