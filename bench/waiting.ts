@@ -40,19 +40,19 @@ async function main(): Promise<void> {
   const service = await startTheService(servers, { WORKER_MAX_CACHED_WORKFLOWS: String(CACHE) });
   try {
     console.log(`# ${SUBSCRIPTIONS} subscriptions waiting on their expiry — Temporal ${servers.temporalLabel}, worker cache ${CACHE}`);
-    line('worker RSS, idle', `${fmt(treeRssMiB(service.workerPid), 0)} MiB`);
+    line('worker RSS, idle', `${fmt(treeRssMiB(service.workerPid()), 0)} MiB`);
     const run = Date.now().toString(36);
     const started = performance.now();
     const paid = await closedLoop(SUBSCRIPTIONS, 16, (i) => sendOrder(service.apiUrl, `WAIT-${run}-${i}`));
     describeLoad('orders paid through the API', paid);
     const active = await service.waitForActive(SUBSCRIPTIONS, 'WAIT-', started, 3 * 3_600_000);
     line('all active after', `${fmt(active.seconds)} s (${fmt(active.rate)} orders/s)`);
-    line('worker RSS, every subscription waiting', `${fmt(treeRssMiB(service.workerPid), 0)} MiB`);
+    line('worker RSS, every subscription waiting', `${fmt(treeRssMiB(service.workerPid()), 0)} MiB`);
 
     // The API while they all wait: a light, steady stream of new orders (a tenth of the paid rate).
     const light = await openLoop(Math.max(1, paid.rate / 10), 15_000, (i) => sendOrder(service.apiUrl, `LIGHT-${run}-${i}`));
     describeLoad('signed order.paid at a light load, all of them waiting', light);
-    line('worker RSS after', `${fmt(treeRssMiB(service.workerPid), 0)} MiB`);
+    line('worker RSS after', `${fmt(treeRssMiB(service.workerPid()), 0)} MiB`);
   } finally {
     await service.stop();
     await servers.stop();

@@ -46,25 +46,34 @@ export async function startTheService(servers: { temporalAddress: string; databa
     PORT: String(apiPort),
     ...extraEnv,
   };
-  const processes: ServiceProcess[] = [];
+  let worker: ServiceProcess | undefined;
+  let api: ServiceProcess | undefined;
   const stop = async (): Promise<void> => {
-    for (const p of processes) await p.stop();
+    await worker?.stop();
+    await api?.stop();
     await merchant.close();
     await sink.close();
   };
   try {
-    processes.push(await startService('worker', env));
-    processes.push(await startService('api', env));
+    worker = await startService('worker', env);
+    api = await startService('api', env);
   } catch (error) {
     await stop();
     throw error;
   }
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const workerPid = processes[0]?.pid ?? -1;
   await registerCatalogue(apiUrl, merchant.url);
   return {
     apiUrl,
-    workerPid,
+    workerPid: () => worker?.pid ?? -1,
+    /** Stops the worker (gracefully): orders are still taken in, and their creates wait in Temporal. */
+    pauseWorker: async (): Promise<void> => {
+      await worker?.stop();
+      worker = undefined;
+    },
+    resumeWorker: async (): Promise<void> => {
+      worker ??= await startService('worker', env);
+    },
     stop,
     merchantCalls: () => merchant.createdCount(),
     provisioned: (orderId: string): Promise<void> =>
