@@ -1,9 +1,11 @@
 /**
- * Five projects, split by what they need:
+ * Six projects, split by what they need:
  *   unit        pure code and the reference merchant over loopback HTTP;
  *   workflows   the Java time-skipping test server, production windows;
  *   api         the API over HTTP, and the activities, on real PostgreSQL and a real
  *               Temporal dev server;
+ *   fuzz        property-based requests to every API route, on the api project's services
+ *               (FUZZ_RUNS and FUZZ_SEED: test/fuzz/support/settings.ts; `npm run fuzz`);
  *   integration end to end: dev server, PostgreSQL, worker, API and reference merchant;
  *   chaos       the short chaos run: API and worker processes killed, PostgreSQL restarted.
  *               It starts a PostgreSQL (which it restarts) and a dev server of its own,
@@ -28,6 +30,13 @@ module.exports = {
       ...common,
       displayName: 'api',
       testMatch: ['<rootDir>/test/api/**/*.test.ts', '<rootDir>/test/activities/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/helpers/services-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/teardown.ts',
+    },
+    {
+      ...common,
+      displayName: 'fuzz',
+      testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/services-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/teardown.ts',
     },
