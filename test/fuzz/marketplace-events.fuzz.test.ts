@@ -123,7 +123,7 @@ function checkNamesMutatedField(x: Exchanged, built: BuiltBody): void {
   if (named.includes('webhook-id')) return;
   const about = (field: string): boolean =>
     fields.some((mutated) => isAbout(field, mutated) || (DEPENDENTS[mutated] ?? []).includes(field)) || (field === '(body)' && depth <= 1);
-  if (!named.some(about)) throw new BrokenRule(`a 400 must name the field that was changed (${fields.join(' or ')}); it names ${named.join(', ')}`, x.request, x.response);
+  if (!named.some(about)) throw new BrokenRule(`a 400 must name the field that was changed (${fields.map((field) => JSON.stringify(field)).join(' or ')}); it names ${named.join(', ')}`, x.request, x.response);
 }
 
 /** Checks that hold for a correctly signed request, and the redelivery and reuse of its webhook-id. */

@@ -167,7 +167,7 @@ function checkOperatorRoute(c: OperatorCase, x: Exchanged, built: Built): void {
   if (struck?.length === 1 && x.response.status === 400 && x.error?.code === 'invalid_request') {
     const { fields, depth } = struck[0]!;
     if (depth > 0 && !named.some((field) => fields.some((m) => isAbout(field, m)) || (field === '(body)' && depth <= 1))) {
-      throw new BrokenRule(`a 400 must name the field that was changed (${fields.join(' or ')}); it names ${named.join(', ')}`, x.request, x.response);
+      throw new BrokenRule(`a 400 must name the field that was changed (${fields.map((field) => JSON.stringify(field)).join(' or ')}); it names ${named.join(', ')}`, x.request, x.response);
     }
   }
 }
