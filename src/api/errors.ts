@@ -28,7 +28,8 @@ export class AppError extends Error {
 
 /** How a field is named to the caller: its path in the body joined with dots, e.g. data.customer.email. */
 export function fieldName(path: readonly PropertyKey[], prefix = ''): string {
-  return [prefix, ...path.map(String)].filter(Boolean).join('.') || '(body)';
+  // Empty keys stay in the path (a body can have them); only an empty prefix is left out.
+  return (prefix ? [prefix, ...path] : [...path]).map(String).join('.') || '(body)';
 }
 
 export function fieldProblems(error: ZodError, prefix = ''): FieldProblem[] {

@@ -1,7 +1,8 @@
 /**
  * Reading requests: path ids, and bodies. A body is checked in two steps before anything is
- * stored: no string (or property name) may hold a NUL character, which PostgreSQL's text
- * and jsonb cannot store; then the route's schema. The NUL check walks the raw body rather
+ * stored: no string (or property name) may hold a NUL character or an unpaired UTF-16
+ * surrogate, neither of which PostgreSQL's text and jsonb can store, and the body may not nest
+ * deeper than PostgreSQL and JSON.stringify take; then the route's schema. The check walks the raw body rather
  * than the schema's output because webhooks are stored as they came, fields the schema
  * does not know included, and one check here is simpler than a refinement on every string
  * schema.
@@ -12,32 +13,49 @@ import { fieldName, invalidInput, invalidRequest, type FieldProblem } from './er
 const NUL = '\u0000';
 /** Enough to show the sender what is wrong; a hostile body could hold thousands. */
 const MAX_REPORTED = 10;
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+const escaped = (unit: string): string => `\\u${unit.charCodeAt(0).toString(16)}`;
+/** No real event nests deeper; far deeper bodies overflow the stack where they are stored. */
+const MAX_DEPTH = 64;
 
 /** A value met while walking the body, with the way back to the root for naming it. */
 interface Visit {
   value: unknown;
   key?: string;
   parent?: Visit;
+  depth: number;
+}
+
+/** Why PostgreSQL could not store this text, if it could not. */
+function unstorable(text: string): string | undefined {
+  if (text.includes(NUL)) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(text)) return 'must not contain unpaired UTF-16 surrogates';
+  return undefined;
 }
 
 function pathOf(visit: Visit): string[] {
   const path: string[] = [];
-  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) path.push(at.key.replaceAll(NUL, '\\u0000'));
+  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) path.push(at.key.replaceAll(NUL, '\\u0000').replace(LONE_SURROGATES, escaped));
   return path.reverse();
 }
 
-/** Every field (path as in validation errors: data.customer.customerName) whose text holds a NUL character. */
+/** Every field (path as in validation errors: data.customer.customerName) whose text PostgreSQL could not store, or that nests too deep. */
 export function nulCharacterProblems(body: unknown): FieldProblem[] {
   const problems: FieldProblem[] = [];
   // Breadth-first over a queue, not recursion: a 256 kB body can nest deeper than the stack.
-  const queue: Visit[] = [{ value: body }];
+  const queue: Visit[] = [{ value: body, depth: 0 }];
   for (let i = 0; i < queue.length && problems.length < MAX_REPORTED; i += 1) {
     const visit = queue[i]!;
-    if ((typeof visit.value === 'string' && visit.value.includes(NUL)) || visit.key?.includes(NUL)) {
-      problems.push({ field: fieldName(pathOf(visit)), reason: 'must not contain NUL characters' });
-    }
+    const reason = (typeof visit.value === 'string' ? unstorable(visit.value) : undefined) ?? (visit.key === undefined ? undefined : unstorable(visit.key));
+    if (reason) problems.push({ field: fieldName(pathOf(visit)), reason });
     if (typeof visit.value === 'object' && visit.value !== null) {
-      for (const [key, value] of Object.entries(visit.value)) queue.push({ value, key, parent: visit });
+      if (visit.depth >= MAX_DEPTH) {
+        problems.push({ field: fieldName(pathOf(visit)), reason: `must not nest deeper than ${MAX_DEPTH} levels` });
+        continue;
+      }
+      for (const [key, value] of Object.entries(visit.value)) queue.push({ value, key, parent: visit, depth: visit.depth + 1 });
     }
   }
   return problems;

@@ -189,6 +189,51 @@ describe('validation', () => {
     expect(res.body.error.details).toEqual([{ field: 'data.note.lines.1', reason: 'must not contain NUL characters' }]);
   });
 
+  test('when a string holds an unpaired surrogate, then 400 names it and nothing is stored (PostgreSQL could not store it)', async () => {
+    const id = uniqueId('msg_');
+    const res = await post(order({ customer: { customerId: 'customer-1', customerName: 'Ann\ud800' } }), { id });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ field: 'data.customer.customerName', reason: 'must not contain unpaired UTF-16 surrogates' }]);
+    expect(await storedEvents(id)).toBe(0);
+  });
+
+  test('when the event nests deeper than 64 levels, then 400 names where, and nothing is stored', async () => {
+    const id = uniqueId('msg_');
+    // Written as text: 5,000 nested arrays are deeper than JSON.stringify takes in a test.
+    const raw = JSON.stringify(order({ note: 'deep' })).replace('"deep"', `${'['.repeat(5000)}"bottom"${']'.repeat(5000)}`);
+    const res = await post(undefined, { id, raw });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].reason).toBe('must not nest deeper than 64 levels');
+    expect(await storedEvents(id)).toBe(0);
+  });
+
+  test('when expireTime is a year PostgreSQL cannot store, then 400 names data.expireTime', async () => {
+    for (const expireTime of ['0000-01-01T00:00:00Z', '9999-12-31T23:00:00-02:00']) {
+      const res = await post(order({ expireTime }));
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'data.expireTime' })]);
+    }
+  });
+
+  test('when an empty key holds a bad value, then the field name keeps the empty key', async () => {
+    const res = await post(order({ '': { x: 'a\u0000' } }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ field: 'data..x', reason: 'must not contain NUL characters' }]);
+  });
+
+  test('when the body is declared in a charset other than UTF-8, then 415 charset_unsupported and nothing is stored', async () => {
+    const id = uniqueId('msg_');
+    const body = JSON.stringify(order());
+    const res = await request(h.app)
+      .post('/v1/marketplace/events')
+      .set(signWebhook(h.config.webhook.secret, id, body))
+      .set('content-type', 'application/json; charset=iso-8859-1')
+      .send(body);
+    expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe('charset_unsupported');
+    expect(await storedEvents(id)).toBe(0);
+  });
+
   test('when the body has a content-encoding the API cannot decode, then 415 encoding_unsupported', async () => {
     const body = JSON.stringify(order());
     const res = await request(h.app)

@@ -12,7 +12,7 @@
  */
 import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
-import { WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
+import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
 import { envelopeReader } from './envelope';
 import type { AcceptedEvent, Answer, DeliveryContext, EventTable } from './handlers';
 import { storeAnswer, storeEvent } from './inbound-store';
@@ -31,6 +31,7 @@ export function createMarketplaceEventRouter({ db, webhook, events }: Marketplac
   router.post('/v1/marketplace/events', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const eventId = verifiedEventId(req, body, webhook);
+    refuseOtherCharsets(req.get('content-type'));
     const { type, data, json } = readEnvelope(body);
     const accepted = await events[type]!.accept(data);
     const stored = await storeEvent(db, { eventId, eventType: type, payload: json, body, accepted });
@@ -39,6 +40,14 @@ export function createMarketplaceEventRouter({ db, webhook, events }: Marketplac
     res.status(answer.status).json(answer.body);
   });
   return router;
+}
+
+/** Webhooks are read as UTF-8 (so US-ASCII too); a body declared in another charset would be stored garbled: 415. */
+function refuseOtherCharsets(contentType: string | undefined): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset && !['utf-8', 'utf8', 'us-ascii'].includes(charset)) {
+    throw new AppError(415, 'charset_unsupported', `unsupported charset "${charset.toUpperCase()}"; send UTF-8`);
+  }
 }
 
 /** Delivers the event and stores the answer; when Temporal does not answer, 503 and nothing stored. */

@@ -25,7 +25,16 @@ const amount = z
 
 const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY');
 
-const isoTime = z.iso.datetime({ offset: true });
+/**
+ * An ISO 8601 instant with its offset, in years PostgreSQL and the merchants' 14-digit
+ * `expireTime` can hold once it is turned to UTC (year 0 and five-digit years cannot).
+ */
+const isoTime = z.iso
+  .datetime({ offset: true })
+  .refine((value) => {
+    const year = new Date(value).getUTCFullYear();
+    return year >= 1970 && year <= 9999;
+  }, 'must fall between the years 1970 and 9999 in UTC');
 
 export const orderPaidDataSchema = z
   .object({
