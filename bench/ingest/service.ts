@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { sendMarketplaceEvent, sampleOrderPaid } from '../../src/dev/marketplace-client';
 import { startMerchantSim } from '../../src/merchant-sim';
 import { startOrderSystemSink } from '../../src/dev/order-system-sink';
+import { registerCatalogue } from '../../src/dev/catalogue';
 import { freePort } from '../../src/dev/ports';
 import { startService, type ServiceProcess } from '../../src/dev/service-processes';
 import { DEVELOPMENT_SECRETS } from '../../src/platform/config';
@@ -62,7 +63,14 @@ export async function startTheService(servers: { temporalAddress: string; databa
     throw error;
   }
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  await registerCatalogue(apiUrl, merchant.url);
+  await registerCatalogue(apiUrl, DEVELOPMENT_SECRETS.operatorToken, {
+    merchantId: DEMO.merchantId,
+    merchantName: 'Bench merchant',
+    productId: DEMO.productId,
+    productName: 'Bench product',
+    productionUrl: merchant.url,
+    accessKey: DEMO.accessKey,
+  });
   return {
     apiUrl,
     workerPid: () => worker?.pid ?? -1,
@@ -92,18 +100,5 @@ export async function startTheService(servers: { temporalAddress: string; databa
       }
     },
   };
-}
-
-async function registerCatalogue(apiUrl: string, productionUrl: string): Promise<void> {
-  const put = async (route: string, body: unknown): Promise<void> => {
-    const response = await fetch(new URL(route, apiUrl), {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEVELOPMENT_SECRETS.operatorToken}` },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`PUT ${route} → ${response.status} ${await response.text()}`);
-  };
-  await put(`/v1/merchants/${DEMO.merchantId}`, { name: 'Bench merchant', productionUrl, protocolVersion: 'v2', accessKey: DEMO.accessKey });
-  await put(`/v1/merchants/${DEMO.merchantId}/products/${DEMO.productId}`, { name: 'Bench product', chargingMode: 'PERIOD', retentionDays: 15 });
 }
 

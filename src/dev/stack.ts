@@ -9,6 +9,7 @@ import type { Logger } from '../platform/logger';
 import { startMerchantSim, type MerchantSim } from '../merchant-sim';
 import { startApi, type RunningApi } from '../server';
 import { startWorker, type RunningWorker } from '../worker';
+import { registerCatalogue } from './catalogue';
 import { startOrderSystemSink, type OrderSystemSink } from './order-system-sink';
 
 export const DEMO_MERCHANT_ID = 'demo-merchant';
@@ -79,24 +80,17 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     stoppers.push(api.close);
 
     const demo = { merchantId: DEMO_MERCHANT_ID, productId: DEMO_PRODUCT_ID };
-    await registerDemoCatalogue(api.url, config.operatorToken, merchant.url, demo);
+    await registerCatalogue(api.url, config.operatorToken, {
+      merchantId: demo.merchantId,
+      merchantName: 'Demo Merchant (reference merchant)',
+      productId: demo.productId,
+      productName: 'Demo SaaS, monthly',
+      productionUrl: merchant.url,
+      accessKey: DEMO_ACCESS_KEY,
+    });
     return { config, api, worker, merchant, orderSystem, demo, stop };
   } catch (error) {
     await stop();
     throw error;
   }
-}
-
-/** Registers the reference merchant and a monthly demo product, through the operator API. */
-async function registerDemoCatalogue(apiUrl: string, operatorToken: string, productionUrl: string, demo: { merchantId: string; productId: string }): Promise<void> {
-  const put = async (path: string, body: unknown): Promise<void> => {
-    const response = await fetch(new URL(path, apiUrl), {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}`, 'x-operator': 'dev-stack' },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`registering the demo catalogue failed: PUT ${path} → ${response.status} ${await response.text()}`);
-  };
-  await put(`/v1/merchants/${demo.merchantId}`, { name: 'Demo Merchant (reference merchant)', productionUrl, protocolVersion: 'v2', accessKey: DEMO_ACCESS_KEY });
-  await put(`/v1/merchants/${demo.merchantId}/products/${demo.productId}`, { name: 'Demo SaaS, monthly', chargingMode: 'PERIOD', retentionDays: 15 });
 }

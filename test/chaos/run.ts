@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
+import { registerCatalogue } from '../../src/dev/catalogue';
 import { startOrderSystemSink } from '../../src/dev/order-system-sink';
 import { freePort } from '../../src/dev/ports';
 import { seededRandom, startMerchantSim } from '../../src/merchant-sim';
@@ -99,7 +100,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const api = new SupervisedService('api', env);
     stops.push(() => worker.stop(), () => api.stop());
     await Promise.all([worker.start(), api.start()]);
-    await registerCatalogue(apiUrl, merchant.url);
+    await registerCatalogue(apiUrl, DEVELOPMENT_SECRETS.operatorToken, {
+      merchantId: MERCHANT.merchantId,
+      merchantName: 'Chaos merchant',
+      productId: MERCHANT.productId,
+      productName: 'Chaos product',
+      productionUrl: merchant.url,
+      accessKey: MERCHANT.accessKey,
+    });
     const ready = Date.now();
     log(`# Chaos run: ${options.orders} orders, seed ${options.seed}; Temporal ${servers.temporalLabel}; PostgreSQL ${servers.postgresLabel}`);
 
@@ -207,19 +215,6 @@ async function nothingPending(temporal: TemporalClient, taskQueue: string): Prom
     if ((description.raw.pendingActivities ?? []).length > 0) return false;
   }
   return true;
-}
-
-async function registerCatalogue(apiUrl: string, productionUrl: string): Promise<void> {
-  const put = async (route: string, body: unknown): Promise<void> => {
-    const response = await fetch(new URL(route, apiUrl), {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEVELOPMENT_SECRETS.operatorToken}` },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`PUT ${route}: HTTP ${response.status} ${await response.text()}`);
-  };
-  await put(`/v1/merchants/${MERCHANT.merchantId}`, { name: 'Chaos merchant', productionUrl, protocolVersion: 'v2', accessKey: MERCHANT.accessKey });
-  await put(`/v1/merchants/${MERCHANT.merchantId}/products/${MERCHANT.productId}`, { name: 'Chaos product', chargingMode: 'PERIOD', retentionDays: 15 });
 }
 
 function describeRedeliveries(orders: SentOrder[]): string {

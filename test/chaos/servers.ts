@@ -8,7 +8,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
+import { recreateDatabaseOn } from '../../src/dev/databases';
 import { migrate } from '../../src/db/migrate';
 import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres';
 import { startDevServer } from '../../src/dev/temporal-servers';
@@ -42,7 +42,7 @@ export async function startChaosServers(): Promise<ChaosServers> {
     let postgresLabel: string;
     let restartPostgres: ChaosServers['restartPostgres'];
     if (process.env.DATABASE_URL) {
-      databaseUrl = await freshDatabase(process.env.DATABASE_URL, DATABASE);
+      databaseUrl = await recreateDatabaseOn(process.env.DATABASE_URL, DATABASE);
       postgresLabel = 'from DATABASE_URL (not restarted: the run does not own that server)';
     } else {
       const postgres = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), persistent: false });
@@ -67,19 +67,4 @@ export async function startChaosServers(): Promise<ChaosServers> {
     await stop();
     throw error;
   }
-}
-
-/** Drops and creates `database` on the server of `serverUrl`; answers its URL. */
-async function freshDatabase(serverUrl: string, database: string): Promise<string> {
-  const client = new Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists "${database}" with (force)`);
-    await client.query(`create database "${database}"`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
 }

@@ -8,7 +8,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
+import { recreateDatabaseOn } from '../../src/dev/databases';
 import { migrate } from '../../src/db/migrate';
 import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres';
 import { startDevServer } from '../../src/dev/temporal-servers';
@@ -16,25 +16,11 @@ import { registerStopper, startedOnce } from './stoppers';
 
 const TEST_DATABASE = 'saas_fulfillment_test';
 
-async function recreateOnServer(adminUrl: string, database: string): Promise<string> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists "${database}" with (force)`);
-    await client.query(`create database "${database}"`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
 export default async function setup(): Promise<void> {
   if (startedOnce('services')) return;
   let databaseUrl: string;
   if (process.env.DATABASE_URL) {
-    databaseUrl = await recreateOnServer(process.env.DATABASE_URL, TEST_DATABASE);
+    databaseUrl = await recreateDatabaseOn(process.env.DATABASE_URL, TEST_DATABASE);
   } else {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'saas-fulfillment-pg-'));
     // As root the server runs as a separate `postgres` user, which must be able to reach it.
