@@ -14,6 +14,7 @@
  */
 import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { AttemptContext } from '../../activities/subscription/records';
+import { ErrorType } from '../../shared/errors';
 import type { MerchantCallOutcome } from '../../protocol/outcome';
 import type { WindowHost } from './host';
 import { backoffDelayMs, type RetryWindowPolicy, type Scenario } from './policy';
@@ -166,6 +167,9 @@ function firstFailureNotice(w: WindowCall<unknown>, policy: RetryWindowPolicy, o
  */
 function activityFailure(error: unknown): string | undefined {
   if (error instanceof ActivityFailure) return error.cause?.message ?? error.message;
+  // InvalidInput is what workflow code itself throws (no order, no instance yet) while it
+  // builds the call: that must fail the workflow as before, not count as a merchant attempt.
+  if (error instanceof ApplicationFailure && error.type === ErrorType.InvalidInput) return undefined;
   if (error instanceof ApplicationFailure || error instanceof TimeoutFailure) return error.message;
   return undefined;
 }
