@@ -6,6 +6,7 @@
 import { Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { createSmtpMailer } from './clients/mailer';
+import { createHttpKitClient } from './clients/kit';
 import { createHttpMerchantClient } from './clients/merchant';
 import { createMerchantDirectory } from './clients/merchant-directory';
 import { createHttpOrderSystemClient } from './clients/order-system';
@@ -69,6 +70,7 @@ function activityDeps(config: Readonly<Config>, db: Db): ActivityDeps {
     encryptor,
     merchants: createMerchantDirectory(db, encryptor),
     merchantClient: createHttpMerchantClient({ timeoutMs: config.merchant.requestTimeoutMs }),
+    kitClient: createHttpKitClient({ timeoutMs: config.merchant.requestTimeoutMs }),
     orderSystem: orderSystem.url ? createHttpOrderSystemClient({ url: orderSystem.url, secret: orderSystem.secret, timeoutMs: orderSystem.timeoutMs }) : undefined,
     mailer: notify.smtpUrl ? createSmtpMailer({ url: notify.smtpUrl, from: notify.from, timeoutMs: notify.smtpTimeoutMs }) : undefined,
   };

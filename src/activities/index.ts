@@ -4,11 +4,12 @@
  */
 import { createNoticeActivities, type NoticeActivityDeps } from './notices';
 import { createSubscriptionActivities, type SubscriptionActivityDeps } from './subscription';
+import { createTenantSyncActivities, type TenantSyncActivityDeps } from './tenant-sync';
 
-export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps;
+export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps & TenantSyncActivityDeps;
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createSubscriptionActivities(deps), ...createNoticeActivities(deps) };
+  return { ...createSubscriptionActivities(deps), ...createNoticeActivities(deps), ...createTenantSyncActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

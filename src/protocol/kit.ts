@@ -143,3 +143,14 @@ export function chunk<T>(items: readonly T[], size: number = USERS_PER_CALL): T[
 export function callsFor(count: number, size: number = USERS_PER_CALL): number {
   return Math.max(1, Math.ceil(count / size));
 }
+
+/** What a sync event is about: each kind is sent as one Kit operation. */
+export type SyncEventKind = 'tenant' | 'application' | 'users' | 'organizations' | 'organization';
+
+export const KIT_OPERATION_OF: Readonly<Record<SyncEventKind, KitOperation>> = {
+  tenant: 'tenantSync',
+  application: 'applicationSync',
+  users: 'authSync',
+  organizations: 'allOrgSync',
+  organization: 'orgSync',
+};

@@ -4,6 +4,9 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const OrderIdAttribute = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
 export const MerchantIdAttribute = defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD);
 export const FulfillmentStatusAttribute = defineSearchAttributeKey('FulfillmentStatus', SearchAttributeType.KEYWORD);
+/** Tenant sync workflows: the instance and the buyer tenant they sync. */
+export const InstanceIdAttribute = defineSearchAttributeKey('InstanceId', SearchAttributeType.KEYWORD);
+export const TenantIdAttribute = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
 
 /** Every custom attribute with its type, for registering them on a server. */
-export const CUSTOM_SEARCH_ATTRIBUTES = [OrderIdAttribute, MerchantIdAttribute, FulfillmentStatusAttribute] as const;
+export const CUSTOM_SEARCH_ATTRIBUTES = [OrderIdAttribute, MerchantIdAttribute, FulfillmentStatusAttribute, InstanceIdAttribute, TenantIdAttribute] as const;

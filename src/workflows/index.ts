@@ -1,2 +1,3 @@
 /** Every capability's workflows: the worker's workflowsPath, and nothing else (sandbox code only). */
 export { subscriptionWorkflow } from './subscription/workflow';
+export { tenantSyncWorkflow } from './tenant-sync/workflow';

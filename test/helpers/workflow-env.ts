@@ -160,6 +160,9 @@ export function fakeActivities(): FakeActivities {
     callReleaseInstance: jest.fn(async (call) => outcome('success', 'releaseInstance', { instanceId: call.instanceId })),
     callUpgradeInstance: jest.fn(async (call) => outcome('success', 'upgradeInstance', { instanceId: call.instanceId })),
     callChangeInstanceCheck: jest.fn(async (call) => outcome('success', 'changeInstanceCheck', { instanceId: call.instanceId, resultMsg: 'ok' })),
+    callKitSync: jest.fn(async (_call) => ({ ...outcome('success', 'tenantSync'), operation: 'tenantSync' as const })),
+    recordKitCall: jest.fn(async (_record) => undefined),
+    skipKitCall: jest.fn(async (_skip) => undefined),
   };
   return fakes;
 }

@@ -43,12 +43,19 @@ export interface InstanceReleasedCallback extends CallbackBase {
   data: { instanceId?: string; orderId: string; orderLineId?: string; cause: 'retention-ended' | 'trial-ended' | 'unsubscribed' };
 }
 
+/** A Kit sync call failed (spec §4): the buyer's enterprise admin decides whether to retry or skip it. */
+export interface TenantSyncFailedCallback extends CallbackBase {
+  type: 'tenant_sync.failed';
+  data: { instanceId: string; orderId: string; tenantId: string; eventId: string; operation: string; call: number; calls: number; error: string; resultCode?: string };
+}
+
 export type OrderSystemCallback =
   | InstanceProvisionedCallback
   | UnsubscribeRequestedCallback
   | InstanceRenewedCallback
   | InstanceUpgradedCallback
   | InstanceFreezeCallback
-  | InstanceReleasedCallback;
+  | InstanceReleasedCallback
+  | TenantSyncFailedCallback;
 
 export type OrderSystemEventType = OrderSystemCallback['type'];

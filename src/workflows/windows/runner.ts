@@ -165,7 +165,7 @@ function firstFailureNotice(w: WindowCall<unknown>, policy: RetryWindowPolicy, o
  * activity's failure comes wrapped in an ActivityFailure; a local activity's is its own
  * ApplicationFailure or TimeoutFailure.
  */
-function activityFailure(error: unknown): string | undefined {
+export function activityFailure(error: unknown): string | undefined {
   if (error instanceof ActivityFailure) return error.cause?.message ?? error.message;
   // InvalidInput is what workflow code itself throws (no order, no instance yet) while it
   // builds the call: that must fail the workflow as before, not count as a merchant attempt.
