@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './platform/logger';
 import { encryptorFromConfig } from './platform/security/keys';
 import { connectClient, temporalHealthCheck } from './platform/temporal/connection';
 import { createSubscriptionGateway } from './api/subscription/gateway';
+import { createTenantSyncGateway } from './api/tenant-sync/gateway';
 
 export interface RunningApi {
   url: string;
@@ -27,6 +28,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const app = createApp({
     db,
     gateway: createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy, lifecycle: config.lifecycle }),
+    tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
     encryptor: encryptorFromConfig(config),
     logger,
     config,

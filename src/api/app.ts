@@ -13,10 +13,14 @@ import { createMerchantRouter } from './catalog/merchants';
 import { subscriptionEvents } from './subscription/events';
 import { createInstanceRouter } from './subscription/instances';
 import { createOrderRouter } from './subscription/orders';
+import { tenantSyncEvents } from './tenant-sync/events';
+import type { TenantSyncGateway } from './tenant-sync/gateway';
+import { createTenantSyncRouter } from './tenant-sync/routes';
 
 export interface AppDeps {
   db: Db;
   gateway: SubscriptionGateway;
+  tenantSync: TenantSyncGateway;
   encryptor: Encryptor;
   logger: Logger;
   config: {
@@ -54,13 +58,17 @@ export function createApp(deps: AppDeps): Express {
   });
 
   // Every marketplace event type, by capability: a new family is its handler module and one line here.
-  const events = eventTable(subscriptionEvents({ db: deps.db, gateway: deps.gateway }));
+  const events = eventTable(
+    subscriptionEvents({ db: deps.db, gateway: deps.gateway }),
+    tenantSyncEvents({ db: deps.db, gateway: deps.tenantSync, encryptor: deps.encryptor }),
+  );
   // The webhook authenticates by its signature; everything else is for operators.
   app.use(createMarketplaceEventRouter({ db: deps.db, webhook: deps.config.webhook, events }));
   app.use('/v1', requireOperator(deps.config.operatorToken));
   app.use(createMerchantRouter({ db: deps.db, encryptor: deps.encryptor, mode: deps.config.mode }));
   app.use(createOrderRouter({ db: deps.db, gateway: deps.gateway }));
   app.use(createInstanceRouter({ db: deps.db, gateway: deps.gateway, encryptor: deps.encryptor }));
+  app.use(createTenantSyncRouter({ db: deps.db, gateway: deps.tenantSync }));
 
   app.use((req, _res, next) => next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

@@ -14,6 +14,7 @@ import { encryptorFromConfig } from '../../src/platform/security/keys';
 import type { Encryptor } from '../../src/platform/security/encryption';
 import { temporalHealthCheck } from '../../src/platform/temporal/connection';
 import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
+import { createTenantSyncGateway } from '../../src/api/tenant-sync/gateway';
 
 export interface ApiHarness {
   app: Express;
@@ -57,6 +58,7 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}, options: ApiHarnes
   const app = createApp({
     db,
     gateway: options.gateway ? options.gateway(gateway) : gateway,
+    tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
     encryptor,
     logger: createLogger('silent'),
     config,

@@ -5,6 +5,7 @@
 import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
 import { findMerchant, upsertMerchant, upsertProduct } from '../../db/repositories/catalog/merchants';
+import { findMerchantSyncSettings, saveMerchantSyncSettings, saveProductAppPublicKey } from '../../db/repositories/tenant-sync/merchant-keys';
 import type { Encryptor } from '../../platform/security/encryption';
 import { AppError } from '../errors';
 import { parsePathId, parseRequestBody } from '../request-body';
@@ -23,19 +24,31 @@ export function createMerchantRouter({ db, encryptor, mode }: MerchantRouterDeps
 
   router.put('/v1/merchants/:merchantId', async (req, res) => {
     const merchantId = parsePathId(req.params.merchantId, 'merchantId');
-    const { accessKey, ...rest } = parseRequestBody(merchantBody, req.body);
-    const { created } = await upsertMerchant(db, { merchantId, ...rest, accessKeyEnc: encryptor.encrypt(accessKey) });
-    res.status(created ? 201 : 200).json({ merchantId, ...rest, accessKeyConfigured: true });
+    const { accessKey, syncKey, kitEncryption, ...rest } = parseRequestBody(merchantBody, req.body);
+    // Tenant sync settings left out of the body stay as they are.
+    const { created, sync } = await db.withTransaction(async (tx) => {
+      const upserted = await upsertMerchant(tx, { merchantId, ...rest, accessKeyEnc: encryptor.encrypt(accessKey) });
+      await saveMerchantSyncSettings(tx, { merchantId, syncKeyEnc: syncKey === undefined ? undefined : encryptor.encrypt(syncKey), oaepHash: kitEncryption?.oaepHash, cipherEncoding: kitEncryption?.encoding });
+      return { ...upserted, sync: await findMerchantSyncSettings(tx, merchantId) };
+    });
+    // The tenant sync settings are shown once the merchant has a sync key.
+    const syncSettings = sync?.syncKeyConfigured ? { syncKeyConfigured: true, kitEncryption: { oaepHash: sync.oaepHash, encoding: sync.cipherEncoding } } : {};
+    res.status(created ? 201 : 200).json({ merchantId, ...rest, accessKeyConfigured: true, ...syncSettings });
   });
 
   router.put('/v1/merchants/:merchantId/products/:productId', async (req, res) => {
     const merchantId = parsePathId(req.params.merchantId, 'merchantId');
     const productId = parsePathId(req.params.productId, 'productId');
-    const product = parseRequestBody(productBodySchema, req.body);
+    const { appPublicKey, ...product } = parseRequestBody(productBodySchema, req.body);
     if (!(await findMerchant(db, merchantId))) throw new AppError(404, 'merchant_not_found', `merchant ${merchantId} is not registered`);
-    const result = await upsertProduct(db, { productId, merchantId, ...product });
+    const result = await db.withTransaction(async (tx) => {
+      const upserted = await upsertProduct(tx, { productId, merchantId, ...product });
+      // An application key left out of the body stays as it is.
+      if (upserted !== 'conflict' && appPublicKey !== undefined) await saveProductAppPublicKey(tx, productId, appPublicKey);
+      return upserted;
+    });
     if (result === 'conflict') throw new AppError(409, 'product_owned_elsewhere', `product ${productId} belongs to another merchant`);
-    res.status(result.created ? 201 : 200).json({ productId, merchantId, ...product });
+    res.status(result.created ? 201 : 200).json({ productId, merchantId, ...product, ...(appPublicKey !== undefined ? { appPublicKeyConfigured: true } : {}) });
   });
 
   return router;

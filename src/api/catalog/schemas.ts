@@ -1,6 +1,7 @@
 /** zod schemas of the operators' catalogue requests: merchants and their products. */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { rsaPublicKeyProblem } from '../../protocol/kit-crypto';
 
 export const chargingModeSchema = z.enum(['PERIOD', 'ONE_TIME', 'ON_DEMAND', 'ON_DEMAND_PKG']);
 
@@ -43,8 +44,17 @@ export function merchantBodySchema(mode: 'development' | 'production') {
       protocolVersion: z.literal('v2', { error: 'only "v2" is supported' }),
       accessKey: z.string().min(8, 'must be at least 8 characters').max(256),
       contactEmail: z.email().optional(),
+      // Tenant sync (spec §7): the key bound to the joint-SaaS sync interface class, which must
+      // differ from the access key (§1.1), and how the clientSecret is RSA-OAEP encrypted.
+      syncKey: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
+      kitEncryption: z.object({ oaepHash: z.enum(['sha256', 'sha1']), encoding: z.enum(['base64', 'hex']) }).strict().optional(),
     })
-    .strict();
+    .strict()
+    .superRefine((body, ctx) => {
+      if (body.syncKey !== undefined && body.syncKey === body.accessKey) {
+        ctx.addIssue({ code: 'custom', path: ['syncKey'], message: 'must differ from accessKey: each interface class has its own key (spec §1.1)' });
+      }
+    });
 }
 
 export const productBodySchema = z
@@ -53,5 +63,14 @@ export const productBodySchema = z
     chargingMode: chargingModeSchema,
     // The freeze after expiry lasts up to 15 days, by product or customer level (§2.4).
     retentionDays: z.number().int().min(1).max(15),
+    // The application's RSA public key (PEM, at least 3072 bits): the clientSecret of tenant sync is encrypted to it (§7.2).
+    appPublicKey: z
+      .string()
+      .max(16_384)
+      .superRefine((pem, ctx) => {
+        const problem = rsaPublicKeyProblem(pem);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
   })
   .strict();
