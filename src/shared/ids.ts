@@ -6,6 +6,9 @@ export interface SubscriptionKey {
   lineKey: string;
 }
 
+/** The charging modes whose subscriptions are keyed by their product (see keyedByProduct). */
+export const KEYED_BY_PRODUCT: readonly string[] = ['ON_DEMAND', 'ON_DEMAND_PKG'];
+
 /**
  * Whether a subscription is keyed by its product rather than its order line. Pay-per-use
  * orders create one instance per billing item (spec §2.1), and up to 30 stop-when-used-up
@@ -13,7 +16,7 @@ export interface SubscriptionKey {
  * may share an order line, so the line alone would make them one subscription.
  */
 export function keyedByProduct(chargingMode: string): boolean {
-  return chargingMode === 'ON_DEMAND' || chargingMode === 'ON_DEMAND_PKG';
+  return KEYED_BY_PRODUCT.includes(chargingMode);
 }
 
 /** orderId + productId for pay-per-use items and packages; orderId + orderLineId for every other order. */

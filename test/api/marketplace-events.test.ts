@@ -7,12 +7,12 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { insertPaidOrderLine } from '../../src/db/repositories/subscription/orders';
+import { acceptOrderPaid, insertPaidOrderLine } from '../../src/db/repositories/subscription/orders';
+import { subscriptionKey, subscriptionWorkflowId } from '../../src/shared/ids';
 import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
 import { apiHarness, uniqueId, unusedAddress, type ApiHarness } from '../helpers/api-harness';
 import { until } from '../helpers/until';
-import { refuseOtherProductOnLine } from '../../src/api/subscription/order-lines';
 import type { OrderPaidEvent, PaidOrder } from '../../src/workflows/subscription/messages';
 
 let h: ApiHarness;
@@ -320,7 +320,7 @@ describe('accepted events', () => {
     expect(await signals(first.body.workflowId, 'orderPaid')).toHaveLength(2);
   });
 
-  test('when a transaction holds a new periodic order line, then another product for that line waits for it and is refused with 409', async () => {
+  test('when a transaction holds a new periodic order line, then another product for that line waits for it and is refused, naming the first product', async () => {
     const data = order().data as Record<string, unknown>;
     const paid = (product: string): PaidOrder => ({ ...(data as unknown as PaidOrder), productId: product, retentionDays: 7 });
     const first = paid(productId);
@@ -328,18 +328,24 @@ describe('accepted events', () => {
     const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
     let lineInserted!: () => void;
     const firstHoldsLine = new Promise<void>((resolve) => (lineInserted = resolve));
+    const stored = (line: PaidOrder) => ({
+      eventId: uniqueId('msg_'),
+      eventType: 'order.paid',
+      payload: { data: line },
+      payloadSha256: 'not read here',
+      workflowId: subscriptionWorkflowId(subscriptionKey(line)),
+    });
     const firstDone = h.db.withTransaction(async (tx) => {
-      await refuseOtherProductOnLine(tx, first);
-      await insertPaidOrderLine(tx, first, `subscription:${first.orderId}:${first.orderLineId}`, new Date());
+      await acceptOrderPaid(tx, stored(first), first);
       lineInserted();
       await firstMayCommit;
     });
     await firstHoldsLine;
 
     let secondSettled = false;
-    const secondDone = h.db.withTransaction((tx) => refuseOtherProductOnLine(tx, paid(otherProductId))).finally(() => (secondSettled = true));
+    const secondDone = acceptOrderPaid(h.db, stored(paid(otherProductId)), paid(otherProductId)).finally(() => (secondSettled = true));
     try {
-      // The second transaction is queued behind the first one's lock on the line; without the
+      // The second order is queued behind the first one's lock on the line; without the
       // lock it would have passed already, seeing no line yet.
       await until(waitingForAdvisoryLock, (waiting) => waiting > 0);
       expect(secondSettled).toBe(false);
@@ -348,7 +354,7 @@ describe('accepted events', () => {
       commitFirst();
       await firstDone;
     }
-    await expect(secondDone).rejects.toMatchObject({ httpStatus: 409, code: 'order_line_conflict' });
+    await expect(secondDone).resolves.toEqual({ clashingProduct: productId });
   });
 
   test('when a periodic order line that exists arrives with another productId, then 409 order_line_conflict names data.productId, stores nothing and signals nothing', async () => {

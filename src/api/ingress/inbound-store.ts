@@ -4,8 +4,8 @@
  * causes nothing; one whose delivery failed (503) is delivered now.
  */
 import { createHash } from 'node:crypto';
-import type { Db, Queryable } from '../../db/pool';
-import { completeInboundEvent, insertInboundEvent } from '../../db/repositories/ingress/inbound-events';
+import type { Db } from '../../db/pool';
+import { completeInboundEvent, insertInboundEvent, type InboundEventRow } from '../../db/repositories/ingress/inbound-events';
 import { AppError } from '../errors';
 import type { AcceptedEvent, Answer } from './handlers';
 
@@ -19,7 +19,8 @@ export interface StoredEvent {
 const sha256 = (body: Buffer): string => createHash('sha256').update(body).digest('hex');
 
 /**
- * Stores the event and the handler's writes in one transaction. 409 when the webhook-id
+ * Stores the event and the handler's writes, all or nothing: in one statement when the
+ * handler offers one (`storeWithEvent`), else in one transaction. 409 when the webhook-id
  * was used before for another payload: then nothing is written.
  */
 export async function storeEvent(
@@ -27,23 +28,28 @@ export async function storeEvent(
   e: { eventId: string; eventType: string; payload: unknown; body: Buffer; accepted: AcceptedEvent },
 ): Promise<StoredEvent> {
   const payloadSha256 = sha256(e.body);
-  const record = async (q: Queryable) => {
-    const result = await insertInboundEvent(q, { eventId: e.eventId, eventType: e.eventType, payload: e.payload, payloadSha256, workflowId: e.accepted.workflowId });
+  const event = { eventId: e.eventId, eventType: e.eventType, payload: e.payload, payloadSha256, workflowId: e.accepted.workflowId };
+  // A known webhook-id with another payload: the insert did nothing, and the handler's writes
+  // are not made (inside a transaction, this throw rolls them back).
+  const refuseReuse = (result: { inserted: boolean; row: InboundEventRow }): InboundEventRow => {
     if (!result.inserted && result.row.payloadSha256 !== payloadSha256) {
       throw new AppError(409, 'event_id_reused', `webhook-id ${e.eventId} was already used for a different payload`);
     }
-    return result;
+    return result.row;
   };
-  const { store } = e.accepted;
-  // An event with writes of its own is stored with them in one transaction; one without is a
-  // single statement, which needs none (and saves the BEGIN and COMMIT round trips).
-  const recorded = store
-    ? await db.withTransaction(async (tx) => {
-        const result = await record(tx);
-        await store(tx, { firstTime: result.inserted, acceptedAt: result.row.receivedAt });
-        return result.row;
-      })
-    : (await record(db)).row;
+  const { store, storeWithEvent } = e.accepted;
+  // One statement where possible: an event alone, or one whose handler stores it with its
+  // writes, needs no transaction (and saves the BEGIN and COMMIT round trips).
+  let recorded: InboundEventRow;
+  if (storeWithEvent) recorded = refuseReuse(await storeWithEvent(db, event));
+  else if (store) {
+    recorded = await db.withTransaction(async (tx) => {
+      const result = await insertInboundEvent(tx, event);
+      const row = refuseReuse(result);
+      await store(tx, { firstTime: result.inserted, acceptedAt: row.receivedAt });
+      return row;
+    });
+  } else recorded = refuseReuse(await insertInboundEvent(db, event));
   const answered = recorded.responseStatus !== null;
   return { acceptedAt: recorded.receivedAt, ...(answered ? { answer: { status: recorded.responseStatus as number, body: recorded.responseBody } } : {}) };
 }

@@ -5,13 +5,13 @@
  */
 import type { z } from 'zod';
 import type { Db } from '../../db/pool';
-import { insertPaidOrderLine } from '../../db/repositories/subscription/orders';
+import { acceptOrderPaid } from '../../db/repositories/subscription/orders';
 import { subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
 import type { LifecycleEvent } from '../../workflows/subscription/messages';
 import { productOnSale } from '../catalog/catalogue';
 import { eventHandler, type Answer, type DeliveryContext, type EventHandler, type EventTable } from '../ingress/handlers';
 import type { SubscriptionGateway } from './gateway';
-import { refuseOtherProductOnLine } from './order-lines';
+import { orderLineConflict } from './order-lines';
 import { toPaidOrder } from './paid-order';
 import {
   changeRequestedDataSchema,
@@ -60,9 +60,11 @@ export function subscriptionEvents({ db, gateway }: SubscriptionEventDeps): Even
       return {
         workflowId,
         location: `/v1/orders/${encodeURIComponent(order.orderId)}`,
-        async store(tx, { firstTime, acceptedAt }) {
-          await refuseOtherProductOnLine(tx, order);
-          if (firstTime) await insertPaidOrderLine(tx, order, workflowId, acceptedAt);
+        // Orders come in bursts: the line's check, the event and the line in one statement.
+        async storeWithEvent(q, event) {
+          const acceptance = await acceptOrderPaid(q, event, order);
+          if (acceptance.clashingProduct !== undefined) throw orderLineConflict(order, acceptance.clashingProduct);
+          return acceptance;
         },
         async deliver({ eventId, acceptedAtMs }) {
           const { duplicate } = await gateway.deliverOrderPaid({ eventId, acceptedAtMs, order });

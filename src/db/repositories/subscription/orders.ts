@@ -1,5 +1,7 @@
 import type { PaidOrder } from '../../../workflows/subscription/messages';
 import type { Queryable } from '../../pool';
+import { KEYED_BY_PRODUCT } from '../../../shared/ids';
+import { INBOUND_EVENT_COLUMNS, splitInserted, type InboundEventInsert, type InboundEventRow } from '../ingress/inbound-events';
 import type { FulfillmentStatus } from '../../../workflows/subscription/messages';
 
 export interface OrderLineStatusUpdate {
@@ -14,53 +16,25 @@ export interface OrderLineStatusUpdate {
 
 /** Records a paid order line as provisioning; a repeat delivery leaves the first row as it is. */
 export async function insertPaidOrderLine(q: Queryable, order: PaidOrder, workflowId: string, acceptedAt: Date): Promise<void> {
-  // One statement, one round trip: the order (first line only) and the line. The line's
-  // foreign key to the order is checked at the end of the statement, after both inserts.
-  await q.query(
-    `with new_order as (
-       insert into orders (order_id, merchant_id, customer_id, customer_name, order_type, currency)
-       values ($1::text, $14::text, $15::text, $16::text, $17::text, $18::text)
-       on conflict (order_id) do nothing
-     )
-     insert into order_lines (order_id, order_line_id, product_id, sku_code, charging_mode, period_type, period_number,
-                              expire_time, trial, amount, workflow_id, accepted_at, retention_days)
-     values ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::int, $8::timestamptz, $9::boolean,
-             $10::numeric, $11::text, $12::timestamptz, $13::int)
-     on conflict (order_id, order_line_id, product_id) do nothing`,
-    [
-      order.orderId,
-      order.orderLineId,
-      order.productId,
-      order.skuCode,
-      order.chargingMode,
-      order.periodType ?? null,
-      order.periodNumber ?? null,
-      order.expireTime ?? null,
-      order.trialFlag,
-      order.amount,
-      workflowId,
-      acceptedAt.toISOString(),
-      order.retentionDays,
-      order.merchantId,
-      order.customer.customerId,
-      order.customer.customerName ?? null,
-      order.orderType,
-      order.currency,
-    ],
-  );
+  await q.query('select insert_paid_order_line($1::jsonb, $2::text, $3::timestamptz)', [JSON.stringify(order), workflowId, acceptedAt.toISOString()]);
 }
 
-/** The products already bought on an order line, with how each is charged. */
-export async function productsOnOrderLine(
-  q: Queryable,
-  line: { orderId: string; orderLineId: string },
-): Promise<Array<{ productId: string; chargingMode: string }>> {
-  const { rows } = await q.query<{ productId: string; chargingMode: string }>(
-    `select product_id as "productId", charging_mode as "chargingMode" from order_lines
-      where order_id = $1::text and order_line_id = $2::text order by product_id`,
-    [line.orderId, line.orderLineId],
+/** What `acceptOrderPaid` did: the event's row, or the product that holds the line (nothing written). */
+export type OrderPaidAcceptance = { clashingProduct: string } | { clashingProduct?: undefined; inserted: boolean; row: InboundEventRow };
+
+/**
+ * order.paid in one statement: the order line's clash check under its lock, the inbound
+ * event, and (when the event is new) the order line. Nothing is written on a clash.
+ */
+export async function acceptOrderPaid(q: Queryable, event: InboundEventInsert, order: PaidOrder): Promise<OrderPaidAcceptance> {
+  const { rows } = await q.query<Omit<InboundEventRow, 'eventId'> & { inserted: boolean; clashingProduct: string | null }>(
+    `select ${INBOUND_EVENT_COLUMNS}, clashing_product as "clashingProduct"
+       from accept_order_paid($1::text, $2::jsonb, $3::text, $4::text, $5::jsonb, $6::text[])`,
+    [event.eventId, JSON.stringify(event.payload), event.payloadSha256, event.workflowId, JSON.stringify(order), KEYED_BY_PRODUCT],
   );
-  return rows;
+  const { clashingProduct, ...stored } = rows[0] ?? { clashingProduct: null };
+  if (clashingProduct) return { clashingProduct };
+  return splitInserted(stored as Omit<InboundEventRow, 'eventId'> & { inserted: boolean }, event.eventId);
 }
 
 /** Moves an order line (for pay-per-use: one billing item of it) to a new status. */
