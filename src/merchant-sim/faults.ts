@@ -13,7 +13,7 @@
  * - `http-error`: answers `httpStatus` (default 503) with no protocol body; nothing is done.
  */
 import { z } from 'zod';
-import type { MerchantActivity } from '../protocol';
+import { KIT_OPERATIONS, type MerchantActivity } from '../protocol';
 
 export const faultModes = ['fail', 'code', 'slow', 'malformed', 'http-error'] as const;
 export type FaultMode = (typeof faultModes)[number];
@@ -28,10 +28,13 @@ const merchantActivities = [
   'changeInstanceCheck',
 ] as const satisfies readonly MerchantActivity[];
 
+/** Rules may also name a Kit operation (tenantSync, applicationSync, authSync, allOrgSync, orgSync). */
+const faultTargets = [...merchantActivities, ...KIT_OPERATIONS] as [string, ...string[]];
+
 /** A fault rule as accepted by `POST /_control/faults`. */
 export const faultRuleSchema = z
   .object({
-    activity: z.enum(merchantActivities).optional(),
+    activity: z.enum(faultTargets).optional(),
     mode: z.enum(faultModes),
     resultCode: z
       .string()

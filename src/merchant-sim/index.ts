@@ -3,3 +3,5 @@ export * from './handlers';
 export * from './faults';
 export * from './store';
 export * from './random';
+export * from './kit-store';
+export * from './kit-handlers';

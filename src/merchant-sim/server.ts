@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { NonceCache, ResultCode, verifyV2Request } from '../protocol';
+import { DEFAULT_OAEP, KIT_OPERATIONS, KIT_PATHS, NonceCache, ResultCode, verifyKitRequest, verifyV2Request, type OaepSettings } from '../protocol';
 import {
   DEFAULT_FAULT_HTTP_STATUS,
   DEFAULT_FAULT_RESULT_CODE,
@@ -23,6 +23,8 @@ import {
 } from './faults';
 import { handleMerchantRequest, type AsyncProvisioningOptions, type MerchantBehaviour, type MerchantResponse } from './handlers';
 import { MerchantStore, type RecordedRequest, type VerifyOutcome } from './store';
+import { handleKitRequest, type KitBehaviour } from './kit-handlers';
+import { KitStore } from './kit-store';
 
 /** Path of the production URL, as in the spec's example `https://www.isvwebsite.com/saasproduce`. */
 export const PRODUCTION_PATH = '/saasproduce';
@@ -36,6 +38,8 @@ const TIMESTAMP_TOLERANCE_MS = 60_000;
 const NONCE_WINDOW_MS = 2 * TIMESTAMP_TOLERANCE_MS;
 /** The protocol bodies are small; anything larger is not a marketplace call. */
 const BODY_LIMIT = '256kb';
+/** A Kit call carries up to 500 users, or a whole organisation tree. */
+const KIT_BODY_LIMIT = '4mb';
 
 export interface MerchantSimOptions {
   /** The access key bound to the production address (spec §1.2). */
@@ -56,6 +60,12 @@ export interface MerchantSimOptions {
   random?: () => number;
   /** Enables `/_control` behind `Authorization: Bearer <token>`; without it the control API answers 404. */
   controlToken?: string;
+  /**
+   * Enables the Kit sync endpoints (spec §7) under the production path: the sync key they are
+   * signed with, the application's private key that decrypts clientSecret, and the OAEP
+   * settings (default SHA-256, Base64).
+   */
+  kit?: { syncKey: string; privateKeyPem: string; oaep?: OaepSettings };
 }
 
 /** A running reference merchant. */
@@ -64,6 +74,8 @@ export interface MerchantSim {
   url: string;
   port: number;
   store: MerchantStore;
+  /** Tenants, applications, users and organisations received through the Kit endpoints. */
+  kit: KitStore;
   faults: MerchantSimFaults;
   /** Instances really created. */
   createdCount(): number;
@@ -123,6 +135,7 @@ export async function startMerchantSim(options: MerchantSimOptions): Promise<Mer
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
   const store = new MerchantStore();
+  const kitStore = new KitStore();
   const faults = new FaultInjector(now, options.random);
   const nonces = new NonceCache(NONCE_WINDOW_MS, now);
   // Aborted on close so requests held by a 'slow' fault stop waiting.
@@ -138,77 +151,124 @@ export async function startMerchantSim(options: MerchantSimOptions): Promise<Mer
   const app = express();
   app.disable('x-powered-by');
 
-  app.post(PRODUCTION_PATH, express.raw({ type: () => true, limit: BODY_LIMIT }), async (req: Request, res: Response) => {
-    const at = now();
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const body = parseBody(raw);
-    const record = (verify: VerifyOutcome, httpStatus: number, resultCode?: string, fault?: FaultRule): void => {
-      const entry: RecordedRequest = { at, body: raw.toString('utf8'), verify, httpStatus };
-      if (body.activity !== undefined) entry.activity = body.activity;
-      if (resultCode !== undefined) entry.resultCode = resultCode;
-      if (fault) entry.fault = fault.mode;
-      store.recordRequest(entry);
-    };
-    const reply = (response: MerchantResponse, verify: VerifyOutcome, fault?: FaultRule): void => {
-      record(verify, 200, response.resultCode, fault);
-      res.status(200).json(response);
-    };
+  /**
+   * One signed route: raw body → signature (000001) → fault rule, if any → the handler. The
+   * production interface and the Kit endpoints differ only in how they verify and what they do.
+   */
+  function signedRoute(
+    verify: (req: Request, raw: Buffer) => { ok: true } | { ok: false; reason: VerifyOutcome },
+    activityOf: (req: Request, body: ReturnType<typeof parseBody>) => string | undefined,
+    handle: (req: Request, body: ReturnType<typeof parseBody>) => MerchantResponse,
+  ) {
+    return async (req: Request, res: Response): Promise<void> => {
+      const at = now();
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const body = parseBody(raw);
+      const activity = activityOf(req, body);
+      const record = (verify: VerifyOutcome, httpStatus: number, resultCode?: string, fault?: FaultRule): void => {
+        const entry: RecordedRequest = { at, body: raw.toString('utf8'), verify, httpStatus };
+        if (activity !== undefined) entry.activity = activity;
+        if (resultCode !== undefined) entry.resultCode = resultCode;
+        if (fault) entry.fault = fault.mode;
+        store.recordRequest(entry);
+      };
+      const reply = (response: MerchantResponse, verify: VerifyOutcome, fault?: FaultRule): void => {
+        record(verify, 200, response.resultCode, fault);
+        res.status(200).json(response);
+      };
 
-    const verified = verifyV2Request({
-      accessKey: options.accessKey,
-      body: raw,
-      params: {
-        signature: queryParam(req, 'signature'),
-        timestamp: queryParam(req, 'timestamp'),
-        nonce: queryParam(req, 'nonce'),
-      },
-      nowMs: now(),
-      toleranceMs: TIMESTAMP_TOLERANCE_MS,
-      rememberNonce: nonces.remember,
-    });
-    if (!verified.ok) {
-      // The reason is recorded for tests but not told to the caller.
-      reply({ resultCode: ResultCode.AuthFailed, resultMsg: 'signature check failed' }, verified.reason);
-      return;
-    }
-
-    const fault = faults.take(body.activity);
-    switch (fault?.mode) {
-      case 'http-error': {
-        const status = fault.httpStatus ?? DEFAULT_FAULT_HTTP_STATUS;
-        record('ok', status, undefined, fault);
-        res.status(status).type('text/plain').send('injected HTTP error');
+      const verified = verify(req, raw);
+      if (!verified.ok) {
+        // The reason is recorded for tests but not told to the caller.
+        reply({ resultCode: ResultCode.AuthFailed, resultMsg: 'signature check failed' }, verified.reason);
         return;
       }
-      case 'malformed':
-        record('ok', 200, undefined, fault);
-        // Declared as JSON but cut short, like a response truncated by a crashing merchant.
-        res.status(200).type('application/json').send('{"resultCode":"000000","instanceId":');
-        return;
-      case 'fail':
-        reply(
-          { resultCode: fault.resultCode ?? DEFAULT_FAULT_RESULT_CODE, resultMsg: 'injected failure' },
-          'ok',
-          fault,
-        );
-        return;
-      case 'slow':
-        if (!(await delay(fault.delayMs ?? 0, closing.signal))) return;
-        break;
-      case 'code':
-      case undefined:
-        break;
-    }
 
-    const response = body.ok
-      ? handleMerchantRequest(store, body.json, behaviour)
-      : { resultCode: ResultCode.InvalidParameter, resultMsg: 'body is not valid JSON' };
-    if (fault?.mode === 'code') {
-      response.resultCode = fault.resultCode ?? DEFAULT_FAULT_RESULT_CODE;
-      response.resultMsg = 'injected result code';
+      const fault = faults.take(activity);
+      switch (fault?.mode) {
+        case 'http-error': {
+          const status = fault.httpStatus ?? DEFAULT_FAULT_HTTP_STATUS;
+          record('ok', status, undefined, fault);
+          res.status(status).type('text/plain').send('injected HTTP error');
+          return;
+        }
+        case 'malformed':
+          record('ok', 200, undefined, fault);
+          // Declared as JSON but cut short, like a response truncated by a crashing merchant.
+          res.status(200).type('application/json').send('{"resultCode":"000000","instanceId":');
+          return;
+        case 'fail':
+          reply(
+            { resultCode: fault.resultCode ?? DEFAULT_FAULT_RESULT_CODE, resultMsg: 'injected failure' },
+            'ok',
+            fault,
+          );
+          return;
+        case 'slow':
+          if (!(await delay(fault.delayMs ?? 0, closing.signal))) return;
+          break;
+        case 'code':
+        case undefined:
+          break;
+      }
+
+      const response = body.ok
+        ? handle(req, body)
+        : { resultCode: ResultCode.InvalidParameter, resultMsg: 'body is not valid JSON' };
+      if (fault?.mode === 'code') {
+        response.resultCode = fault.resultCode ?? DEFAULT_FAULT_RESULT_CODE;
+        response.resultMsg = 'injected result code';
+      }
+      reply(response, 'ok', fault);
+    };
+  }
+
+  app.post(
+    PRODUCTION_PATH,
+    express.raw({ type: () => true, limit: BODY_LIMIT }),
+    signedRoute(
+      (req, raw) =>
+        verifyV2Request({
+          accessKey: options.accessKey,
+          body: raw,
+          params: {
+            signature: queryParam(req, 'signature'),
+            timestamp: queryParam(req, 'timestamp'),
+            nonce: queryParam(req, 'nonce'),
+          },
+          nowMs: now(),
+          toleranceMs: TIMESTAMP_TOLERANCE_MS,
+          rememberNonce: nonces.remember,
+        }),
+      (_req, body) => body.activity,
+      (_req, body) => handleMerchantRequest(store, body.json, behaviour),
+    ),
+  );
+
+  // The Kit sync endpoints (spec §7): sub-paths of the production address, signed with x-sign.
+  const kit = options.kit;
+  if (kit) {
+    const kitBehaviour: KitBehaviour = { privateKeyPem: kit.privateKeyPem, oaep: kit.oaep ?? DEFAULT_OAEP };
+    for (const operation of KIT_OPERATIONS) {
+      app.post(
+        `${PRODUCTION_PATH}${KIT_PATHS[operation]}`,
+        express.raw({ type: () => true, limit: KIT_BODY_LIMIT }),
+        signedRoute(
+          (req, raw) =>
+            verifyKitRequest({
+              syncKey: kit.syncKey,
+              body: raw,
+              headers: { 'x-sign': req.get('x-sign'), 'x-timestamp': req.get('x-timestamp'), 'x-nonce': req.get('x-nonce') },
+              nowMs: now(),
+              toleranceMs: TIMESTAMP_TOLERANCE_MS,
+              rememberNonce: nonces.remember,
+            }),
+          () => operation,
+          (_req, body) => handleKitRequest(kitStore, operation, body.json, kitBehaviour),
+        ),
+      );
     }
-    reply(response, 'ok', fault);
-  });
+  }
 
   if (options.controlToken) {
     app.use(CONTROL_PATH, createControlRouter(options.controlToken, { store, faults }));
@@ -241,11 +301,13 @@ export async function startMerchantSim(options: MerchantSimOptions): Promise<Mer
     url: `${origin}${PRODUCTION_PATH}`,
     port,
     store,
+    kit: kitStore,
     faults,
     createdCount: () => store.createdCount,
     requests: () => store.requests(),
     reset: () => {
       store.reset();
+      kitStore.reset();
       faults.clear();
     },
     close: () => {
