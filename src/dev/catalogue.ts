@@ -9,6 +9,9 @@ export interface CatalogueEntry {
   productName: string;
   productionUrl: string;
   accessKey: string;
+  /** Tenant sync (spec §7): the merchant's sync key and the application's RSA public key (PEM). */
+  syncKey?: string;
+  appPublicKey?: string;
 }
 
 export async function registerCatalogue(apiUrl: string, operatorToken: string, entry: CatalogueEntry): Promise<void> {
@@ -20,6 +23,17 @@ export async function registerCatalogue(apiUrl: string, operatorToken: string, e
     });
     if (!response.ok) throw new Error(`registering the catalogue failed: PUT ${route} → ${response.status} ${await response.text()}`);
   };
-  await put(`/v1/merchants/${entry.merchantId}`, { name: entry.merchantName, productionUrl: entry.productionUrl, protocolVersion: 'v2', accessKey: entry.accessKey });
-  await put(`/v1/merchants/${entry.merchantId}/products/${entry.productId}`, { name: entry.productName, chargingMode: 'PERIOD', retentionDays: 15 });
+  await put(`/v1/merchants/${entry.merchantId}`, {
+    name: entry.merchantName,
+    productionUrl: entry.productionUrl,
+    protocolVersion: 'v2',
+    accessKey: entry.accessKey,
+    ...(entry.syncKey ? { syncKey: entry.syncKey } : {}),
+  });
+  await put(`/v1/merchants/${entry.merchantId}/products/${entry.productId}`, {
+    name: entry.productName,
+    chargingMode: 'PERIOD',
+    retentionDays: 15,
+    ...(entry.appPublicKey ? { appPublicKey: entry.appPublicKey } : {}),
+  });
 }

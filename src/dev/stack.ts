@@ -4,6 +4,7 @@
  * registered through the API. `npm start` runs it on top of the servers it starts; the
  * end-to-end tests run the very same assembly on theirs.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig, type Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { startMerchantSim, type MerchantSim } from '../merchant-sim';
@@ -16,6 +17,8 @@ export const DEMO_MERCHANT_ID = 'demo-merchant';
 export const DEMO_PRODUCT_ID = 'demo-product';
 /** The reference merchant's access key in the demo; a development value, like the other defaults. */
 export const DEMO_ACCESS_KEY = 'demo-merchant-access-key';
+/** The reference merchant's Kit sync key in the demo: a key of its own, as spec §1.1 requires. */
+export const DEMO_SYNC_KEY = 'demo-merchant-sync-key';
 
 export interface DevStackOptions {
   databaseUrl: string;
@@ -37,6 +40,8 @@ export interface DevStack {
   merchant: MerchantSim;
   orderSystem: OrderSystemSink;
   demo: { merchantId: string; productId: string };
+  /** The demo product's application key pair (RSA 3072): the reference merchant decrypts clientSecret with the private key. */
+  appKeys: { publicKey: string; privateKey: string };
   stop(): Promise<void>;
 }
 
@@ -56,8 +61,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       onCallback: (c) => options.logger.info({ type: c.type, webhookId: c.webhookId }, 'order system received a fulfilment callback'),
     });
     stoppers.push(orderSystem.close);
+    // A fresh application key pair per stack: the private key never leaves the reference merchant.
+    const appKeys = generateKeyPairSync('rsa', { modulusLength: 3072, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
     const merchant = await startMerchantSim({
       accessKey: DEMO_ACCESS_KEY,
+      kit: { syncKey: DEMO_SYNC_KEY, privateKeyPem: appKeys.privateKey },
       port: options.merchantPort ?? 0,
       ...(options.merchant?.controlToken ? { controlToken: options.merchant.controlToken } : {}),
       ...(options.merchant?.asyncProvisioning ? { asyncProvisioning: { readyAfterQueries: 1 } } : {}),
@@ -87,8 +95,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       productName: 'Demo SaaS, monthly',
       productionUrl: merchant.url,
       accessKey: DEMO_ACCESS_KEY,
+      syncKey: DEMO_SYNC_KEY,
+      appPublicKey: appKeys.publicKey,
     });
-    return { config, api, worker, merchant, orderSystem, demo, stop };
+    return { config, api, worker, merchant, orderSystem, demo, appKeys, stop };
   } catch (error) {
     await stop();
     throw error;
