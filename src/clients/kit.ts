@@ -4,7 +4,7 @@
  * sync key (§1.3), a fresh nonce and timestamp per request, within the marketplace's 5-second
  * timeout. It reports what happened without interpreting it (the activity classifies).
  */
-import { KIT_PATHS, type AnyKitBody, type KitOperation } from '../protocol/kit';
+import { kitPath, type AnyKitBody, type KitOperation } from '../protocol/kit';
 import { signKitRequest } from '../protocol/kit-signing';
 import { newNonce } from '../protocol/signing';
 import { requestDeadline } from './http';
@@ -22,7 +22,7 @@ export interface KitClient {
 /** `https://isv.example.com/saasproduce` + `/produceAPI/v2/tenantSync`, keeping any query the address has. */
 export function kitUrl(productionUrl: string, operation: KitOperation): string {
   const url = new URL(productionUrl);
-  url.pathname = url.pathname.replace(/\/+$/, '') + KIT_PATHS[operation];
+  url.pathname = url.pathname.replace(/\/+$/, '') + kitPath(operation);
   return url.toString();
 }
 

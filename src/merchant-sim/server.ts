@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { DEFAULT_OAEP, KIT_OPERATIONS, KIT_PATHS, NonceCache, ResultCode, verifyKitRequest, verifyV2Request, type OaepSettings } from '../protocol';
+import { DEFAULT_OAEP, KIT_OPERATIONS, kitPath, NonceCache, ResultCode, verifyKitRequest, verifyV2Request, type OaepSettings } from '../protocol';
 import {
   DEFAULT_FAULT_HTTP_STATUS,
   DEFAULT_FAULT_RESULT_CODE,
@@ -251,7 +251,7 @@ export async function startMerchantSim(options: MerchantSimOptions): Promise<Mer
     const kitBehaviour: KitBehaviour = { privateKeyPem: kit.privateKeyPem, oaep: kit.oaep ?? DEFAULT_OAEP };
     for (const operation of KIT_OPERATIONS) {
       app.post(
-        `${PRODUCTION_PATH}${KIT_PATHS[operation]}`,
+        `${PRODUCTION_PATH}${kitPath(operation)}`,
         express.raw({ type: () => true, limit: KIT_BODY_LIMIT }),
         signedRoute(
           (req, raw) =>

@@ -3,24 +3,20 @@
  * address, the request bodies the marketplace sends, the UTC+8 time format and the
  * 500-users-per-call limit. Plain types and pure functions: workflows may import them.
  */
-
-/** Kit operations, named after the last segment of their path. */
-export type KitOperation = 'tenantSync' | 'applicationSync' | 'authSync' | 'allOrgSync' | 'orgSync';
+import { toKooTime } from './time';
 
 /**
- * Sub-paths of the production address (V2). `authSync`'s V2 path is inferred by the spec
- * (§7.3); the incremental organisation path is not documented at all (§7.4): we use
- * `orgSync`, beside `allOrgSync`, and say so in the README.
+ * Kit operations, named after the last segment of their V2 path (`/produceAPI/v2/<operation>`).
+ * `authSync`'s V2 path is inferred by the spec (§7.3); the incremental organisation path is not
+ * documented at all (§7.4): we use `orgSync`, beside `allOrgSync`, and say so in the README.
  */
-export const KIT_PATHS: Readonly<Record<KitOperation, string>> = {
-  tenantSync: '/produceAPI/v2/tenantSync',
-  applicationSync: '/produceAPI/v2/applicationSync',
-  authSync: '/produceAPI/v2/authSync',
-  allOrgSync: '/produceAPI/v2/allOrgSync',
-  orgSync: '/produceAPI/v2/orgSync',
-};
+export const KIT_OPERATIONS = ['tenantSync', 'applicationSync', 'authSync', 'allOrgSync', 'orgSync'] as const;
+export type KitOperation = (typeof KIT_OPERATIONS)[number];
 
-export const KIT_OPERATIONS = Object.keys(KIT_PATHS) as KitOperation[];
+/** The operation's sub-path of the production address. */
+export function kitPath(operation: KitOperation): string {
+  return `/produceAPI/v2/${operation}`;
+}
 
 /** `flag` of tenant, application, user and incremental organisation sync: 0 delete, 1 add, 2 modify. */
 export const KitFlag = { Delete: 0, Add: 1, Modify: 2 } as const;
@@ -113,21 +109,11 @@ export type KitBodyOf = {
 export type AnyKitBody = KitBodyOf[KitOperation];
 
 const UTC8_OFFSET_MS = 8 * 3_600_000;
-const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
 
 /** East-8 time as the Kit bodies carry it: `yyyyMMddHHmmssSSS` (§7, e.g. `20220420114117642`). */
 export function toUtc8Time(epochMs: number): string {
-  const d = new Date(epochMs + UTC8_OFFSET_MS);
-  if (Number.isNaN(d.getTime())) throw new RangeError(`not a valid instant: ${String(epochMs)}`);
-  return (
-    pad(d.getUTCFullYear(), 4) +
-    pad(d.getUTCMonth() + 1) +
-    pad(d.getUTCDate()) +
-    pad(d.getUTCHours()) +
-    pad(d.getUTCMinutes()) +
-    pad(d.getUTCSeconds()) +
-    pad(d.getUTCMilliseconds(), 3)
-  );
+  const east8 = epochMs + UTC8_OFFSET_MS;
+  return toKooTime(east8) + String(new Date(east8).getUTCMilliseconds()).padStart(3, '0');
 }
 
 /** Splits a list into calls of at most `size` items, in order; an empty list is one empty call. */

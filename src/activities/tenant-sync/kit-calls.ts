@@ -12,7 +12,7 @@
 import { cancellationSignal, log } from '@temporalio/activity';
 import type { Db } from '../../db/pool';
 import { insertCallAttempt, type AttemptContext } from '../../db/repositories/subscription/call-attempts';
-import { findKitEndpoint, type KitEndpointRow } from '../../db/repositories/tenant-sync/merchant-keys';
+import { findSyncTarget, type SyncTarget } from '../../db/repositories/tenant-sync/merchant-keys';
 import { findSyncEvent, markCallDone, markCallFailed, markCallSkipped, type StoredSyncEvent } from '../../db/repositories/tenant-sync/sync-events';
 import { applySyncedChange, type SyncedChange } from '../../db/repositories/tenant-sync/tenant-syncs';
 import type { KitClient } from '../../clients/kit';
@@ -90,7 +90,7 @@ function changeOf(event: StoredSyncEvent, call: number): SyncedChange {
 
 export function createKitCallActivities({ db, encryptor, kitClient, now = Date.now }: KitCallDeps) {
   /** The call's body, or why it cannot be built. */
-  function bodyOf(call: KitSyncCall, event: StoredSyncEvent, endpoint: KitEndpointRow): AnyKitBody | string {
+  function bodyOf(call: KitSyncCall, event: StoredSyncEvent, endpoint: SyncTarget): AnyKitBody | string {
     const p = event.payload;
     const common = { instanceId: call.instanceId, testFlag: call.testFlag, timeStamp: toUtc8Time(now()) };
     const flag = (event.flag ?? 1) as KitFlagValue;
@@ -132,7 +132,7 @@ export function createKitCallActivities({ db, encryptor, kitClient, now = Date.n
     /** One Kit call, attempted once; answers the classified outcome (never the body: it may hold the encrypted secret). */
     async callKitSync(call: KitSyncCall): Promise<KitCallOutcome> {
       const event = await findSyncEvent(db, call.eventId);
-      const endpoint = await findKitEndpoint(db, call.instanceId);
+      const endpoint = await findSyncTarget(db, call.instanceId);
       let outcome: KitCallOutcome;
       const operation = event ? KIT_OPERATION_OF[event.kind] : 'tenantSync';
       if (!event) outcome = notSent(operation, `sync event ${call.eventId} is not stored`, now());

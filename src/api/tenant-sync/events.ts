@@ -64,12 +64,12 @@ type Change = keyof typeof FLAG_OF;
 async function syncTarget(db: Db, data: SyncData, needsAppKey: boolean): Promise<SyncTarget> {
   const target = await findSyncTarget(db, data.instanceId);
   if (!target) throw new AppError(422, 'unknown_instance', `instance ${data.instanceId} is unknown`, [{ field: 'data.instanceId', reason: 'unknown instance' }]);
-  if (!target.syncKeyConfigured) {
+  if (!target.syncKeyEnc) {
     throw new AppError(422, 'sync_not_configured', `merchant ${target.merchantId} has no sync key registered`, [
       { field: 'data.instanceId', reason: `merchant ${target.merchantId} has no sync key` },
     ]);
   }
-  if (needsAppKey && !target.appPublicKeyConfigured) {
+  if (needsAppKey && !target.appPublicKey) {
     throw new AppError(422, 'no_app_public_key', `product ${target.productId} has no application public key registered to encrypt the clientSecret`, [
       { field: 'data.clientSecret', reason: `product ${target.productId} has no application public key` },
     ]);

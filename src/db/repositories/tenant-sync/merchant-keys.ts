@@ -34,34 +34,17 @@ export async function saveProductAppPublicKey(q: Queryable, productId: string, a
   await q.query(`update products set app_public_key = $2::text, updated_at = now() where product_id = $1::text`, [productId, appPublicKey]);
 }
 
-/** An instance as a sync event sees it: whose it is, and whether its merchant can take Kit calls. */
+/**
+ * An instance as tenant sync sees it: whose it is, where its merchant takes Kit calls, the
+ * encrypted sync key, the product's application key and the OAEP settings. The API checks
+ * what is configured; the Kit call activity uses the keys.
+ */
 export interface SyncTarget {
   instanceId: string;
   merchantId: string;
   orderId: string;
   orderLineId: string;
   productId: string;
-  instanceStatus: string;
-  syncKeyConfigured: boolean;
-  appPublicKeyConfigured: boolean;
-}
-
-export async function findSyncTarget(q: Queryable, instanceId: string): Promise<SyncTarget | undefined> {
-  const { rows } = await q.query<SyncTarget>(
-    `select i.instance_id as "instanceId", i.merchant_id as "merchantId", i.order_id as "orderId", i.order_line_id as "orderLineId",
-            i.product_id as "productId", i.status as "instanceStatus", m.sync_key_enc is not null as "syncKeyConfigured",
-            p.app_public_key is not null as "appPublicKeyConfigured"
-       from instances i
-       join merchants m on m.merchant_id = i.merchant_id
-       left join products p on p.product_id = i.product_id
-      where i.instance_id = $1::text`,
-    [instanceId],
-  );
-  return rows[0];
-}
-
-/** What a Kit call needs: where, the encrypted sync key, the application key and the OAEP settings. */
-export interface KitEndpointRow {
   productionUrl: string;
   syncKeyEnc: string | null;
   appPublicKey: string | null;
@@ -69,10 +52,11 @@ export interface KitEndpointRow {
   cipherEncoding: CipherEncoding;
 }
 
-export async function findKitEndpoint(q: Queryable, instanceId: string): Promise<KitEndpointRow | undefined> {
-  const { rows } = await q.query<KitEndpointRow>(
-    `select m.production_url as "productionUrl", m.sync_key_enc as "syncKeyEnc", p.app_public_key as "appPublicKey",
-            m.kit_oaep_hash as "oaepHash", m.kit_cipher_encoding as "cipherEncoding"
+export async function findSyncTarget(q: Queryable, instanceId: string): Promise<SyncTarget | undefined> {
+  const { rows } = await q.query<SyncTarget>(
+    `select i.instance_id as "instanceId", i.merchant_id as "merchantId", i.order_id as "orderId", i.order_line_id as "orderLineId",
+            i.product_id as "productId", m.production_url as "productionUrl", m.sync_key_enc as "syncKeyEnc",
+            p.app_public_key as "appPublicKey", m.kit_oaep_hash as "oaepHash", m.kit_cipher_encoding as "cipherEncoding"
        from instances i
        join merchants m on m.merchant_id = i.merchant_id
        left join products p on p.product_id = i.product_id
