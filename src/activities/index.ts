@@ -4,12 +4,13 @@
  */
 import { createNoticeActivities, type NoticeActivityDeps } from './notices';
 import { createSubscriptionActivities, type SubscriptionActivityDeps } from './subscription';
+import { createSupervisionActivities, type SupervisionActivityDeps } from './supervision';
 import { createTenantSyncActivities, type TenantSyncActivityDeps } from './tenant-sync';
 
-export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps & TenantSyncActivityDeps;
+export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps & TenantSyncActivityDeps & SupervisionActivityDeps;
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createSubscriptionActivities(deps), ...createNoticeActivities(deps), ...createTenantSyncActivities(deps) };
+  return { ...createSubscriptionActivities(deps), ...createNoticeActivities(deps), ...createTenantSyncActivities(deps), ...createSupervisionActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

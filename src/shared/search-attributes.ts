@@ -7,6 +7,8 @@ export const FulfillmentStatusAttribute = defineSearchAttributeKey('FulfillmentS
 /** Tenant sync workflows: the instance and the buyer tenant they sync. */
 export const InstanceIdAttribute = defineSearchAttributeKey('InstanceId', SearchAttributeType.KEYWORD);
 export const TenantIdAttribute = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
+/** Supervision workflows: the node a supervision stands at (spec §9.1). */
+export const SupervisionNodeAttribute = defineSearchAttributeKey('SupervisionNode', SearchAttributeType.KEYWORD);
 
 /** Every custom attribute with its type, for registering them on a server. */
-export const CUSTOM_SEARCH_ATTRIBUTES = [OrderIdAttribute, MerchantIdAttribute, FulfillmentStatusAttribute, InstanceIdAttribute, TenantIdAttribute] as const;
+export const CUSTOM_SEARCH_ATTRIBUTES = [OrderIdAttribute, MerchantIdAttribute, FulfillmentStatusAttribute, InstanceIdAttribute, TenantIdAttribute, SupervisionNodeAttribute] as const;

@@ -1,3 +1,4 @@
 /** Every capability's workflows: the worker's workflowsPath, and nothing else (sandbox code only). */
 export { subscriptionWorkflow } from './subscription/workflow';
+export { supervisionWorkflow } from './supervision/workflow';
 export { tenantSyncWorkflow } from './tenant-sync/workflow';

@@ -23,7 +23,8 @@ export const HISTORIES_DIR = path.resolve(__dirname, '../replay/histories');
 const History = temporal.api.history.v1.History;
 const AS_JSON = { longs: String, enums: String, bytes: String } as const;
 
-export async function recordHistory(client: Client, workflowId: string, scenario: string): Promise<void> {
+/** `family` names the workflow in the file name: `<family>-<scenario>.json` (subscription unless said). */
+export async function recordHistory(client: Client, workflowId: string, scenario: string, family = 'subscription'): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   mkdirSync(HISTORIES_DIR, { recursive: true });
   // Walk the chain of runs from the first one, so continue-as-new is covered too.
@@ -32,7 +33,7 @@ export async function recordHistory(client: Client, workflowId: string, scenario
   for (let run = 1; runId; run += 1) {
     const history = History.fromObject(await client.workflow.getHandle(workflowId, runId).fetchHistory());
     const tag = process.env.RECORD_HISTORIES_TAG ? `@${process.env.RECORD_HISTORIES_TAG}` : '';
-    const file = path.join(HISTORIES_DIR, `subscription-${scenario}${run > 1 ? `-run${run}` : ''}${tag}.json`);
+    const file = path.join(HISTORIES_DIR, `${family}-${scenario}${run > 1 ? `-run${run}` : ''}${tag}.json`);
     if (!existsSync(file)) writeFileSync(file, `${JSON.stringify(History.toObject(history, AS_JSON), null, 1)}\n`);
     const last = history.events[history.events.length - 1];
     runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || undefined;

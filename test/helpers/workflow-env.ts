@@ -163,6 +163,8 @@ export function fakeActivities(): FakeActivities {
     callKitSync: jest.fn(async (_call) => ({ ...outcome('success', 'tenantSync'), operation: 'tenantSync' as const })),
     recordKitCall: jest.fn(async (_record) => undefined),
     skipKitCall: jest.fn(async (_skip) => undefined),
+    recordSupervisionStep: jest.fn(async (_step) => undefined),
+    notifyAccountManager: jest.fn(async (_notification) => ({ notificationId: '3' })),
   };
   return fakes;
 }
@@ -532,6 +534,8 @@ export async function endTimeSkippingTest(env: TestWorkflowEnvironment, client: 
 
 export interface SubscriptionHarness {
   activities: FakeActivities;
+  /** The test's own task queue, for starting other workflows (a supervision) beside its subscriptions. */
+  taskQueue: string;
   gateway: SubscriptionGateway;
   /**
    * Runs `work` while a worker with the fake activities serves this test's task queue; the
@@ -570,6 +574,7 @@ function subscriptionHarness(
   };
   return {
     activities,
+    taskQueue,
     gateway,
     run: async (work) =>
       (await Worker.create({ connection: ctx.env.nativeConnection, taskQueue, workflowBundle: ctx.workflowBundle, activities: asRealActivities(activities) })).runUntil(async () => {

@@ -5,6 +5,7 @@
 import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
 import { findMerchant, upsertMerchant, upsertProduct } from '../../db/repositories/catalog/merchants';
+import { saveProductSupervision } from '../../db/repositories/supervision/products';
 import { findMerchantSyncSettings, saveMerchantSyncSettings, saveProductAppPublicKey } from '../../db/repositories/tenant-sync/merchant-keys';
 import type { Encryptor } from '../../platform/security/encryption';
 import { AppError } from '../errors';
@@ -39,16 +40,32 @@ export function createMerchantRouter({ db, encryptor, mode }: MerchantRouterDeps
   router.put('/v1/merchants/:merchantId/products/:productId', async (req, res) => {
     const merchantId = parsePathId(req.params.merchantId, 'merchantId');
     const productId = parsePathId(req.params.productId, 'productId');
-    const { appPublicKey, ...product } = parseRequestBody(productBodySchema, req.body);
+    const { appPublicKey, supervised, supervisionVariant, acceptanceStandard, ...product } = parseRequestBody(productBodySchema, req.body);
     if (!(await findMerchant(db, merchantId))) throw new AppError(404, 'merchant_not_found', `merchant ${merchantId} is not registered`);
     const result = await db.withTransaction(async (tx) => {
       const upserted = await upsertProduct(tx, { productId, merchantId, ...product });
+      if (upserted === 'conflict') return upserted;
       // An application key left out of the body stays as it is.
-      if (upserted !== 'conflict' && appPublicKey !== undefined) await saveProductAppPublicKey(tx, productId, appPublicKey);
-      return upserted;
+      if (appPublicKey !== undefined) await saveProductAppPublicKey(tx, productId, appPublicKey);
+      const supervision = await saveProductSupervision(tx, productId, { supervised, variant: supervisionVariant, acceptanceStandard });
+      // Thrown inside the transaction, so the product's other fields are not changed either.
+      if ('fixed' in supervision) {
+        throw new AppError(409, 'supervision_fixed', `product ${productId} has orders: whether and how it is supervised can no longer change (spec §9.1)`, [
+          { field: supervision.fixed === 'supervised' ? 'supervised' : 'supervisionVariant', reason: 'cannot change once the product has orders' },
+        ]);
+      }
+      return { ...upserted, supervision };
     });
     if (result === 'conflict') throw new AppError(409, 'product_owned_elsewhere', `product ${productId} belongs to another merchant`);
-    res.status(result.created ? 201 : 200).json({ productId, merchantId, ...product, ...(appPublicKey !== undefined ? { appPublicKeyConfigured: true } : {}) });
+    res.status(result.created ? 201 : 200).json({
+      productId,
+      merchantId,
+      ...product,
+      ...(appPublicKey !== undefined ? { appPublicKeyConfigured: true } : {}),
+      supervised: result.supervision.supervised,
+      ...(result.supervision.supervised ? { supervisionVariant: result.supervision.variant } : {}),
+      ...(result.supervision.acceptanceStandard !== null ? { acceptanceStandard: result.supervision.acceptanceStandard } : {}),
+    });
   });
 
   return router;

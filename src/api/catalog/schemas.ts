@@ -72,5 +72,15 @@ export const productBodySchema = z
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       })
       .optional(),
+    // Service supervision (spec §9.1): chosen at listing, fixed once the product has orders;
+    // a supervised product states its acceptance standard. Left out: stays as it is.
+    supervised: z.boolean().optional(),
+    supervisionVariant: z.enum(['service', 'licence']).optional(),
+    acceptanceStandard: z.string().trim().min(1).max(10_000).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.supervised === true && body.acceptanceStandard === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['acceptanceStandard'], message: 'required when supervised is true: each supervised product states its acceptance standard (spec §9.1)' });
+    }
+  });

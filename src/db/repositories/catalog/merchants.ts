@@ -15,6 +15,8 @@ export interface ProductRow {
   name: string;
   chargingMode: string;
   retentionDays: number;
+  /** Service supervision applies to its orders (spec §9.1); chosen at listing. */
+  supervised?: boolean;
 }
 
 /** Creates or replaces a merchant; answers whether it was new. */
@@ -65,7 +67,7 @@ export async function findMerchantProduct(
 ): Promise<{ merchantFound: boolean; product?: ProductRow }> {
   const { rows } = await q.query<ProductRow & { merchantFound: boolean }>(
     `select true as "merchantFound", p.product_id as "productId", p.merchant_id as "merchantId", p.name,
-            p.charging_mode as "chargingMode", p.retention_days as "retentionDays"
+            p.charging_mode as "chargingMode", p.retention_days as "retentionDays", p.supervised
        from merchants m left join products p on p.product_id = $2::text
       where m.merchant_id = $1::text`,
     [ids.merchantId, ids.productId],
@@ -79,7 +81,7 @@ export async function findMerchantProduct(
 export async function findProduct(q: Queryable, productId: string): Promise<ProductRow | undefined> {
   const { rows } = await q.query<ProductRow>(
     `select product_id as "productId", merchant_id as "merchantId", name, charging_mode as "chargingMode",
-            retention_days as "retentionDays"
+            retention_days as "retentionDays", supervised
        from products where product_id = $1::text`,
     [productId],
   );
