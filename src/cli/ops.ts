@@ -5,6 +5,9 @@
  *   timeline <orderId>                   every merchant call made for the order
  *   instance <instanceId>                the instance and the step its subscription waits in
  *   restart <orderId> <reason…>          make the next merchant attempt happen now
+ *   tenant <instanceId> <tenantId>       a tenant's sync: what the merchant holds, pending events, the failed call
+ *   sync-retry <instanceId> <tenantId> <reason…>   send the tenant's failed Kit call again
+ *   sync-skip <instanceId> <tenantId> <reason…>    go past the tenant's failed Kit call (recorded)
  *
  *   API_URL (default http://127.0.0.1:3000), OPERATOR_TOKEN (default: the development token),
  *   OPERATOR (who you are, recorded with restarts; default $USER)
@@ -63,8 +66,23 @@ async function main(argv: string[]): Promise<void> {
       console.log(`restart sent to ${(result.restarted as string[]).join(', ')} (operator action ${String(result.actionId)})`);
       return;
     }
+    case 'tenant':
+    case 'sync-retry':
+    case 'sync-skip': {
+      const [tenantId, ...reason] = rest;
+      if (!id || !tenantId || (command !== 'tenant' && reason.length === 0)) throw new Error(`usage: ${command} <instanceId> <tenantId>${command === 'tenant' ? '' : ' <reason…>'}`);
+      const tenantPath = `${path('instances')}/tenants/${encodeURIComponent(tenantId)}`;
+      if (command === 'tenant') {
+        console.log(JSON.stringify(await call('GET', tenantPath), null, 2));
+        return;
+      }
+      const result = await call('POST', `${tenantPath}/${command === 'sync-retry' ? 'retry' : 'skip'}`, { reason: reason.join(' ') });
+      const decision = result.decision as { action: string; eventId: string; call: number };
+      console.log(`${decision.action} of call ${decision.call} of event ${decision.eventId} sent (operator action ${String(result.actionId)})`);
+      return;
+    }
     default:
-      throw new Error('usage: npm run ops -- order|timeline|instance|restart <id> [reason…]');
+      throw new Error('usage: npm run ops -- order|timeline|instance|restart <id> [reason…] | tenant|sync-retry|sync-skip <instanceId> <tenantId> [reason…]');
   }
 }
 
