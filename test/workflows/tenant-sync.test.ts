@@ -214,6 +214,7 @@ test('when the tenant is deleted and nothing is pending, then the workflow ends 
     await h.send('d', 'tenant', { flag: 0 });
     const result = await suite.client.workflow.getHandle(h.workflowId).result();
     expect(result).toMatchObject({ tenantExists: false, eventsApplied: 2, pendingEvents: [], step: { name: 'ended' } });
+    expect(await h.gateway.decide(h.workflowId, { action: 'retry', requestedBy: 'ops', reason: 'too late' })).toEqual({ kind: 'ended' });
   });
   expect(h.calls).toEqual(['t#1', 'd#1']);
 });
