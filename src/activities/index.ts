@@ -3,14 +3,21 @@
  * The dependencies are interfaces built once in worker.ts (tests pass their own).
  */
 import { createNoticeActivities, type NoticeActivityDeps } from './notices';
+import { createSettlementActivities, type SettlementActivityDeps } from './settlement';
 import { createSubscriptionActivities, type SubscriptionActivityDeps } from './subscription';
 import { createSupervisionActivities, type SupervisionActivityDeps } from './supervision';
 import { createTenantSyncActivities, type TenantSyncActivityDeps } from './tenant-sync';
 
-export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps & TenantSyncActivityDeps & SupervisionActivityDeps;
+export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps & TenantSyncActivityDeps & SupervisionActivityDeps & SettlementActivityDeps;
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createSubscriptionActivities(deps), ...createNoticeActivities(deps), ...createTenantSyncActivities(deps), ...createSupervisionActivities(deps) };
+  return {
+    ...createSubscriptionActivities(deps),
+    ...createNoticeActivities(deps),
+    ...createTenantSyncActivities(deps),
+    ...createSupervisionActivities(deps),
+    ...createSettlementActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -2,3 +2,5 @@
 export { subscriptionWorkflow } from './subscription/workflow';
 export { supervisionWorkflow } from './supervision/workflow';
 export { tenantSyncWorkflow } from './tenant-sync/workflow';
+export { billRunWorkflow, settlementWorkflow } from './settlement/workflow';
+export { statementWorkflow } from './settlement/statement';

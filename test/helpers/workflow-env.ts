@@ -165,6 +165,11 @@ export function fakeActivities(): FakeActivities {
     skipKitCall: jest.fn(async (_skip) => undefined),
     recordSupervisionStep: jest.fn(async (_step) => undefined),
     notifyAccountManager: jest.fn(async (_notification) => ({ notificationId: '3' })),
+    computeSettlementScope: jest.fn(async (run) => ({ period: run.period, added: { order: 0, renewal: 0, upgrade: 0, refund: 0 }, statements: [] })),
+    recordStatementStep: jest.fn(async (_record) => undefined),
+    missingBusinessInfo: jest.fn(async (_merchantId) => []),
+    issuePaymentRequest: jest.fn(async (statementNumber) => `SF-${statementNumber}`),
+    remindStatementStep: jest.fn(async (_reminder) => ({ notificationId: '4' })),
   };
   return fakes;
 }

@@ -103,6 +103,9 @@ export const orderRenewedDataSchema = z
     orderLineId: id64,
     expireTime: isoTime,
     productId: id64.optional(),
+    // What the renewal costs: the bill run reads it from the stored event (settlement scope).
+    amount: amount.optional(),
+    currency: currency.optional(),
   })
   .superRefine(requireTarget);
 

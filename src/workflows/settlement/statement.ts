@@ -1,0 +1,132 @@
+/**
+ * statementWorkflow: one merchant's statement of one period, `statement:<YYYYMM>:<merchantId>`,
+ * through the steps of spec §9.2. Held first while the merchant's business information is
+ * incomplete; then each operator step waits for its update (the invoices for the signal the
+ * merchant's route sends once they add up), reminding after the step's working days and
+ * again after each further such stretch. Every step entered is written to the statement row.
+ */
+import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ErrorType } from '../../shared/errors';
+import { stepKey } from '../../shared/ids';
+import { FulfillmentStatusAttribute, MerchantIdAttribute } from '../../shared/search-attributes';
+import {
+  businessInfoSignal,
+  invoicesCompleteSignal,
+  OPERATOR_ACTIONS,
+  statementActionUpdate,
+  statementStatusQuery,
+  type OperatorStep,
+  type StatementAction,
+  type StatementSnapshot,
+  type StatementStep,
+  type StatementWorkflowInput,
+} from './messages';
+import { notices, records } from './proxies';
+import { addWorkingDays } from './working-days';
+
+export async function statementWorkflow(input: StatementWorkflowInput): Promise<StatementSnapshot> {
+  if (!input?.statementNumber || !input.merchantId || !/^\d{6}$/.test(input.period ?? '')) {
+    throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: 'period, merchantId and statementNumber are required', nonRetryable: true });
+  }
+  const { workflowId } = workflowInfo();
+  const state: StatementSnapshot = { statementNumber: input.statementNumber, period: input.period, merchantId: input.merchantId, step: 'draft', steps: [], remindersSent: 0 };
+  let stepStartedMs = Date.now();
+  let infoUpdated = false;
+  let invoicesComplete = false;
+  const done: Partial<Record<OperatorStep, string>> = {};
+
+  setHandler(statementStatusQuery, () => state);
+  setHandler(businessInfoSignal, () => {
+    infoUpdated = true;
+  });
+  setHandler(invoicesCompleteSignal, () => {
+    invoicesComplete = true;
+  });
+  setHandler(
+    statementActionUpdate,
+    async (action: StatementAction) => {
+      const step = state.step as OperatorStep;
+      done[step] = action.actor;
+      // Answer with where the statement went, once the step's own work is done.
+      await condition(() => state.step !== step);
+      return { step: state.step, ...(state.paymentRequestNumber ? { paymentRequestNumber: state.paymentRequestNumber } : {}) };
+    },
+    {
+      validator: (action: StatementAction) => {
+        const expected = OPERATOR_ACTIONS[state.step as OperatorStep] as string | undefined;
+        if (expected !== action.kind || done[state.step as OperatorStep] !== undefined) {
+          throw new Error(`statement ${input.statementNumber} is at step ${state.step}; ${expected ? `it takes ${expected}` : 'no operator action is due'}`);
+        }
+      },
+    },
+  );
+
+  async function enter(step: Exclude<StatementStep, 'draft'>, actor?: string, holdReason?: string): Promise<void> {
+    state.step = step;
+    state.holdReason = holdReason;
+    stepStartedMs = Date.now();
+    state.steps.push({ step, atMs: stepStartedMs, ...(actor ? { actor } : {}) });
+    upsertSearchAttributes([{ key: FulfillmentStatusAttribute, value: `statement:${step}` }]);
+    await records.recordStatementStep({ statementNumber: input.statementNumber, step, holdReason: holdReason ?? null });
+  }
+
+  /** Waits until `finished`, reminding every `days` working days of the step (when it has a duration). */
+  async function waitWithReminders(step: Exclude<StatementStep, 'draft' | 'held' | 'paid'>, finished: () => boolean): Promise<void> {
+    const days = input.settings.reminders[step];
+    for (let reminder = 1; ; reminder += 1) {
+      if (days === undefined) return condition(finished);
+      const dueMs = addWorkingDays(stepStartedMs, days * reminder, input.settings.holidays);
+      if (await condition(finished, Math.max(1, dueMs - Date.now()))) return;
+      state.remindersSent += 1;
+      await notices.remindStatementStep({
+        idempotencyKey: stepKey(workflowId, `remind:${step}:${reminder}`),
+        statementNumber: input.statementNumber,
+        merchantId: input.merchantId,
+        step,
+        overdueWorkingDays: days * reminder,
+      });
+    }
+  }
+
+  async function operatorStep(step: OperatorStep): Promise<string> {
+    await waitWithReminders(step, () => done[step] !== undefined);
+    return done[step] as string;
+  }
+
+  upsertSearchAttributes([{ key: MerchantIdAttribute, value: input.merchantId }]);
+  for (;;) {
+    const missing = await records.missingBusinessInfo(input.merchantId);
+    if (missing.length === 0) break;
+    infoUpdated = false;
+    await enter('held', undefined, `business information incomplete: ${missing.join(', ')} missing`);
+    await condition(() => infoUpdated);
+  }
+
+  await enter('review');
+  const reviewer = await operatorStep('review');
+  await notices.notifyMerchant({
+    idempotencyKey: stepKey(workflowId, 'sent'),
+    merchantId: input.merchantId,
+    subject: `Settlement statement ${input.statementNumber} for ${input.period}`,
+    body: `Your settlement statement ${input.statementNumber} for period ${input.period} is ready. Differences go through a ticket and are adjusted in the next period.`,
+  });
+  await enter('countersign', reviewer);
+  const countersigner = await operatorStep('countersign');
+  await enter('payment-request', countersigner);
+  const issuer = await operatorStep('payment-request');
+  state.paymentRequestNumber = await records.issuePaymentRequest(input.statementNumber);
+  await notices.notifyMerchant({
+    idempotencyKey: stepKey(workflowId, 'invoice-requested'),
+    merchantId: input.merchantId,
+    subject: `Payment request ${state.paymentRequestNumber}: please invoice`,
+    body: `Payment request ${state.paymentRequestNumber} for statement ${input.statementNumber} (period ${input.period}) is issued. Invoice it: one invoice covers only this payment request, the remarks carry ${state.paymentRequestNumber} and ${input.period}, and invoices are split by tax rate.`,
+  });
+  await enter('invoicing', issuer);
+  await waitWithReminders('invoicing', () => invoicesComplete);
+  await enter('verification', input.merchantId);
+  const verifier = await operatorStep('verification');
+  await enter('payment', verifier);
+  const payer = await operatorStep('payment');
+  await enter('paid', payer);
+  return state;
+}
