@@ -82,7 +82,7 @@ function harness(continueAsNewAfterEvents = 100): Harness {
       kinds.set(eventId, kind);
       await gateway.deliver(
         { workflowId, instanceId, tenantId: 'tenant-1', merchantId: 'merchant-1', orderId: 'CS1', orderLineId: 'CS1-000001' },
-        { eventId, acceptedAtMs: Date.now(), kind, ...(kind === 'organizations' ? {} : { flag: 1 as const }), calls: 1, testFlag: 0, ...extra },
+        { eventId, acceptedAtMs: Date.now(), kind, operation: KIT_OPERATION_OF[kind], ...(kind === 'organizations' ? {} : { flag: 1 as const }), calls: 1, testFlag: 0, ...extra },
       );
       if (!suite.started.includes(workflowId)) suite.started.push(workflowId);
     },

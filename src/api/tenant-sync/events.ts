@@ -18,7 +18,7 @@ import { findSyncTarget, type SyncTarget } from '../../db/repositories/tenant-sy
 import { blankStoredClientSecrets, insertSyncEvent } from '../../db/repositories/tenant-sync/sync-events';
 import { ensureTenantSync, findTenantSync, type TenantSyncView } from '../../db/repositories/tenant-sync/tenant-syncs';
 import type { Encryptor } from '../../platform/security/encryption';
-import { callsFor, type SyncEventKind } from '../../protocol/kit';
+import { callsFor, KIT_OPERATION_OF, type SyncEventKind } from '../../protocol/kit';
 import { AppError } from '../errors';
 import { eventHandler, type Answer, type EventHandler, type EventTable } from '../ingress/handlers';
 import { tenantSyncWorkflowId, type TenantSyncGateway } from './gateway';
@@ -111,7 +111,7 @@ export function tenantSyncEvents({ db, gateway, encryptor }: TenantSyncEventDeps
           });
           await gateway.deliver(
             { workflowId, instanceId: data.instanceId, tenantId: data.tenantId, merchantId: target.merchantId, orderId: target.orderId, orderLineId: target.orderLineId },
-            { eventId, acceptedAtMs, kind, ...(flag === undefined ? {} : { flag }), ...(prepared.appId ? { appId: prepared.appId } : {}), calls, testFlag: data.testFlag ?? 0 },
+            { eventId, acceptedAtMs, kind, operation: KIT_OPERATION_OF[kind], ...(flag === undefined ? {} : { flag }), ...(prepared.appId ? { appId: prepared.appId } : {}), calls, testFlag: data.testFlag ?? 0 },
           );
           return { status: 202, body: { eventId, workflowId, status: 'accepted', calls } };
         },

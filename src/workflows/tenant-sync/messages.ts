@@ -14,6 +14,8 @@ export interface SyncEventRef {
   eventId: string;
   acceptedAtMs: number;
   kind: SyncEventKind;
+  /** The Kit operation the event is sent as (KIT_OPERATION_OF[kind]). */
+  operation: KitOperation;
   /** 0 delete, 1 add, 2 modify; absent for the full organisation tree. */
   flag?: 0 | 1 | 2;
   /** The application an application or users event is about. */

@@ -15,7 +15,6 @@
  */
 import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, log, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { KitCallOutcome, KitSyncCall } from '../../activities/tenant-sync/kit-calls';
-import { KIT_OPERATION_OF } from '../../protocol/kit';
 import { ErrorType } from '../../shared/errors';
 import { stepKey } from '../../shared/ids';
 import { FulfillmentStatusAttribute } from '../../shared/search-attributes';
@@ -155,7 +154,7 @@ async function apply(sync: Sync, event: SyncEventRef): Promise<void> {
  */
 async function kitCall(sync: Sync, event: SyncEventRef, call: number): Promise<KitCallOutcome> {
   const { input, state } = sync;
-  const operation = KIT_OPERATION_OF[event.kind];
+  const { operation } = event;
   state.attempts += 1;
   const request: KitSyncCall = {
     workflowId: input.workflowId,
