@@ -16,11 +16,15 @@ import { createOrderRouter } from './subscription/orders';
 import { tenantSyncEvents } from './tenant-sync/events';
 import type { TenantSyncGateway } from './tenant-sync/gateway';
 import { createTenantSyncRouter } from './tenant-sync/routes';
+import { startSupervision, supervisionEvents } from './supervision/events';
+import type { SupervisionGateway } from './supervision/gateway';
+import { createSupervisionOperatorRouter, createSupervisionPartyRouter } from './supervision/routes';
 
 export interface AppDeps {
   db: Db;
   gateway: SubscriptionGateway;
   tenantSync: TenantSyncGateway;
+  supervision: SupervisionGateway;
   encryptor: Encryptor;
   logger: Logger;
   config: {
@@ -59,16 +63,21 @@ export function createApp(deps: AppDeps): Express {
 
   // Every marketplace event type, by capability: a new family is its handler module and one line here.
   const events = eventTable(
-    subscriptionEvents({ db: deps.db, gateway: deps.gateway }),
+    // A supervised product's order.paid also starts its supervision.
+    subscriptionEvents({ db: deps.db, gateway: deps.gateway, afterOrderPaid: startSupervision(deps.supervision) }),
+    supervisionEvents({ db: deps.db, gateway: deps.supervision }),
     tenantSyncEvents({ db: deps.db, gateway: deps.tenantSync, encryptor: deps.encryptor }),
   );
   // The webhook authenticates by its signature; everything else is for operators.
   app.use(createMarketplaceEventRouter({ db: deps.db, webhook: deps.config.webhook, events }));
+  // Merchants and the order system (for a customer) sign their supervision requests.
+  app.use(createSupervisionPartyRouter({ db: deps.db, gateway: deps.supervision, encryptor: deps.encryptor, orderSystemKey: deps.config.webhook.secret }));
   app.use('/v1', requireOperator(deps.config.operatorToken));
   app.use(createMerchantRouter({ db: deps.db, encryptor: deps.encryptor, mode: deps.config.mode }));
   app.use(createOrderRouter({ db: deps.db, gateway: deps.gateway }));
   app.use(createInstanceRouter({ db: deps.db, gateway: deps.gateway, encryptor: deps.encryptor }));
   app.use(createTenantSyncRouter({ db: deps.db, gateway: deps.tenantSync }));
+  app.use(createSupervisionOperatorRouter({ db: deps.db, gateway: deps.supervision }));
 
   app.use((req, _res, next) => next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

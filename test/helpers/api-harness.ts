@@ -15,6 +15,7 @@ import type { Encryptor } from '../../src/platform/security/encryption';
 import { temporalHealthCheck } from '../../src/platform/temporal/connection';
 import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
 import { createTenantSyncGateway } from '../../src/api/tenant-sync/gateway';
+import { createSupervisionGateway } from '../../src/api/supervision/gateway';
 
 export interface ApiHarness {
   app: Express;
@@ -59,6 +60,7 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}, options: ApiHarnes
     db,
     gateway: options.gateway ? options.gateway(gateway) : gateway,
     tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
+    supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
     encryptor,
     logger: createLogger('silent'),
     config,

@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import type { Db } from '../../db/pool';
 import { acceptOrderPaid } from '../../db/repositories/subscription/orders';
 import { subscriptionKey, subscriptionWorkflowId } from '../../shared/ids';
-import type { LifecycleEvent } from '../../workflows/subscription/messages';
+import type { ProductRow } from '../../db/repositories/catalog/merchants';
+import type { LifecycleEvent, PaidOrder } from '../../workflows/subscription/messages';
 import { productOnSale } from '../catalog/catalogue';
 import { eventHandler, type Answer, type DeliveryContext, type EventHandler, type EventTable } from '../ingress/handlers';
 import type { SubscriptionGateway } from './gateway';
@@ -20,13 +21,28 @@ import {
   orderUnsubscribedDataSchema,
   orderUpgradedDataSchema,
   violationDataSchema,
+  type OrderPaidData,
   type SubscriptionTarget,
 } from './schemas';
 import { subscriptionNamedBy } from './targets';
 
+/** A paid order as the subscription took it in, for capabilities that start beside it (supervision). */
+export interface PaidOrderAccepted {
+  data: OrderPaidData;
+  order: PaidOrder;
+  product: ProductRow;
+  subscriptionWorkflowId: string;
+  acceptedAtMs: number;
+}
+
 export interface SubscriptionEventDeps {
   db: Db;
   gateway: SubscriptionGateway;
+  /**
+   * Called once order.paid reached its subscription, on every delivery (a redelivery too), so
+   * what it starts must be idempotent; a WorkflowEngineUnavailable leaves the event unanswered.
+   */
+  afterOrderPaid?: (paid: PaidOrderAccepted) => Promise<void>;
 }
 
 const accepted = (eventId: string, workflowId: string, extra: Record<string, unknown> = {}): Answer => ({
@@ -38,7 +54,7 @@ const conflict = (code: string, message: string): Answer => ({ status: 409, body
 
 const ended = (workflowId: string): Answer => conflict('subscription_ended', `subscription ${workflowId} is no longer running`);
 
-export function subscriptionEvents({ db, gateway }: SubscriptionEventDeps): EventTable {
+export function subscriptionEvents({ db, gateway, afterOrderPaid }: SubscriptionEventDeps): EventTable {
   /** A later event for a running subscription, delivered as the workflow's lifecycle signal. */
   function signalled<S extends z.ZodType<SubscriptionTarget>>(schema: S, toEvent: (data: z.output<S>, context: DeliveryContext) => LifecycleEvent): EventHandler {
     return eventHandler(schema, async (data) => {
@@ -55,7 +71,8 @@ export function subscriptionEvents({ db, gateway }: SubscriptionEventDeps): Even
 
   return {
     'order.paid': eventHandler(orderPaidDataSchema, async (data) => {
-      const order = toPaidOrder(data, await productOnSale(db, data));
+      const product = await productOnSale(db, data);
+      const order = toPaidOrder(data, product);
       const workflowId = subscriptionWorkflowId(subscriptionKey(order));
       return {
         workflowId,
@@ -68,6 +85,7 @@ export function subscriptionEvents({ db, gateway }: SubscriptionEventDeps): Even
         },
         async deliver({ eventId, acceptedAtMs }) {
           const { duplicate } = await gateway.deliverOrderPaid({ eventId, acceptedAtMs, order });
+          await afterOrderPaid?.({ data, order, product, subscriptionWorkflowId: workflowId, acceptedAtMs });
           return accepted(eventId, workflowId, { duplicate });
         },
       };

@@ -12,9 +12,12 @@ import type { OrderPaidData } from './schemas';
  * - Only periodic subscriptions expire. One-time, pay-per-use and package orders have no
  *   expiry in our lifecycle (no freeze, no release after retention), so an `expireTime`
  *   the order system sends with them is ignored; the raw event keeps it.
+ * - A supervised product's period starts only at acceptance or at the merchant's actual
+ *   activation time (spec §9.1), so its subscription gets no expiry from the order: the
+ *   supervision hands the validity's end over when the customer accepts.
  */
 export function toPaidOrder(data: OrderPaidData, product: ProductRow): PaidOrder {
-  const expires = data.chargingMode === 'PERIOD';
+  const expires = data.chargingMode === 'PERIOD' && !product.supervised;
   return {
     orderId: data.orderId,
     orderLineId: data.orderLineId,

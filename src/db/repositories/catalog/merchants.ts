@@ -17,6 +17,7 @@ export interface ProductRow {
   retentionDays: number;
   /** Service supervision applies to its orders (spec §9.1); chosen at listing. */
   supervised?: boolean;
+  supervisionVariant?: 'service' | 'licence';
 }
 
 /** Creates or replaces a merchant; answers whether it was new. */
@@ -67,7 +68,8 @@ export async function findMerchantProduct(
 ): Promise<{ merchantFound: boolean; product?: ProductRow }> {
   const { rows } = await q.query<ProductRow & { merchantFound: boolean }>(
     `select true as "merchantFound", p.product_id as "productId", p.merchant_id as "merchantId", p.name,
-            p.charging_mode as "chargingMode", p.retention_days as "retentionDays", p.supervised
+            p.charging_mode as "chargingMode", p.retention_days as "retentionDays", p.supervised,
+            p.supervision_variant as "supervisionVariant"
        from merchants m left join products p on p.product_id = $2::text
       where m.merchant_id = $1::text`,
     [ids.merchantId, ids.productId],

@@ -146,3 +146,31 @@ export async function settleableLines(q: Queryable, orderId: string): Promise<Se
   );
   return rows;
 }
+
+export interface SupervisedLine {
+  orderId: string;
+  orderLineId: string;
+  merchantId: string;
+  customerId: string;
+  productId: string;
+  variant: 'service' | 'licence';
+}
+
+/**
+ * A paid order line of a supervised product, with its parties: who may act on it and read its
+ * documents. Read from the order tables (written when order.paid was accepted), so it does not
+ * wait for the workflow's first record.
+ */
+export async function findSupervisedLine(q: Queryable, orderId: string, orderLineId: string): Promise<SupervisedLine | undefined> {
+  const { rows } = await q.query<SupervisedLine>(
+    `select l.order_id as "orderId", l.order_line_id as "orderLineId", o.merchant_id as "merchantId", o.customer_id as "customerId",
+            l.product_id as "productId", p.supervision_variant as variant
+       from order_lines l
+       join orders o on o.order_id = l.order_id
+       join products p on p.product_id = l.product_id
+      where l.order_id = $1::text and l.order_line_id = $2::text and p.supervised
+      limit 1`,
+    [orderId, orderLineId],
+  );
+  return rows[0];
+}
