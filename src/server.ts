@@ -14,6 +14,7 @@ import { encryptorFromConfig } from './platform/security/keys';
 import { connectClient, temporalHealthCheck } from './platform/temporal/connection';
 import { createSubscriptionGateway } from './api/subscription/gateway';
 import { createTenantSyncGateway } from './api/tenant-sync/gateway';
+import { createSettlementGateway } from './api/settlement/gateway';
 import { createSupervisionGateway } from './api/supervision/gateway';
 
 export interface RunningApi {
@@ -30,6 +31,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     db,
     gateway: createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy, lifecycle: config.lifecycle }),
     tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
+    settlement: createSettlementGateway(client, { taskQueue: config.temporal.taskQueue, statement: config.settlement.statement }),
     supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
     encryptor: encryptorFromConfig(config),
     logger,

@@ -15,6 +15,7 @@ import type { Encryptor } from '../../src/platform/security/encryption';
 import { temporalHealthCheck } from '../../src/platform/temporal/connection';
 import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
 import { createTenantSyncGateway } from '../../src/api/tenant-sync/gateway';
+import { createSettlementGateway } from '../../src/api/settlement/gateway';
 import { createSupervisionGateway } from '../../src/api/supervision/gateway';
 
 export interface ApiHarness {
@@ -60,6 +61,7 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}, options: ApiHarnes
     db,
     gateway: options.gateway ? options.gateway(gateway) : gateway,
     tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
+    settlement: createSettlementGateway(client, { taskQueue: config.temporal.taskQueue, statement: config.settlement.statement }),
     supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
     encryptor,
     logger: createLogger('silent'),
