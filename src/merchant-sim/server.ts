@@ -271,7 +271,7 @@ export async function startMerchantSim(options: MerchantSimOptions): Promise<Mer
   }
 
   if (options.controlToken) {
-    app.use(CONTROL_PATH, createControlRouter(options.controlToken, { store, faults }));
+    app.use(CONTROL_PATH, createControlRouter(options.controlToken, { store, kit: kitStore, faults }));
   }
 
   app.use((_req: Request, res: Response) => {
@@ -322,7 +322,7 @@ export async function startMerchantSim(options: MerchantSimOptions): Promise<Mer
 }
 
 /** `/_control`: JSON endpoints to inject faults, read state and reset, behind a bearer token. */
-function createControlRouter(token: string, deps: { store: MerchantStore; faults: FaultInjector }): express.Router {
+function createControlRouter(token: string, deps: { store: MerchantStore; kit: KitStore; faults: FaultInjector }): express.Router {
   const router = express.Router();
   router.use((req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
@@ -349,10 +349,11 @@ function createControlRouter(token: string, deps: { store: MerchantStore; faults
     res.status(204).end();
   });
   router.get('/state', (_req: Request, res: Response) => {
-    res.status(200).json(deps.store.snapshot());
+    res.status(200).json({ ...deps.store.snapshot(), kit: deps.kit.snapshot() });
   });
   router.post('/reset', (_req: Request, res: Response) => {
     deps.store.reset();
+    deps.kit.reset();
     deps.faults.clear();
     res.status(204).end();
   });

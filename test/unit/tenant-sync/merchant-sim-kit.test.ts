@@ -85,3 +85,17 @@ test('when a fault is injected for a Kit operation, then that call fails and the
   expect(await send('tenantSync', tenant(1))).toBe('000000');
   expect(sim.kit.snapshot().tenants).toHaveLength(1);
 });
+
+test('when the control API is enabled, then its state shows the Kit store and its reset empties it', async () => {
+  const controlled = await startMerchantSim({ accessKey: 'production-key-1', controlToken: 'control-token-1', kit: { syncKey: SYNC_KEY, privateKeyPem: keys.privateKey } });
+  try {
+    const control = (method: string, path: string) => fetch(new URL(`/_control${path}`, controlled.url), { method, headers: { authorization: 'Bearer control-token-1' } });
+    expect((await client.post({ productionUrl: controlled.url, syncKey: SYNC_KEY }, 'tenantSync', tenant(1))).json).toMatchObject({ resultCode: '000000' });
+    const state = (await (await control('GET', '/state')).json()) as { kit: { tenants: unknown[] } };
+    expect(state.kit.tenants).toHaveLength(1);
+    expect((await control('POST', '/reset')).status).toBe(204);
+    expect(controlled.kit.snapshot().tenants).toEqual([]);
+  } finally {
+    await controlled.close();
+  }
+});
