@@ -13,6 +13,9 @@
  * DATABASE_URL point it at servers you run (a Temporal server on PostgreSQL, say); otherwise
  * it starts a dev server (SQLite file, as `npm start` does) and an embedded PostgreSQL.
  * BENCH_ORDERS sets the batch size (default 400). Prints figures and ratios; asserts nothing.
+ * Beside the raw and the ingest rates it prints CPU ms per order of each process on this
+ * machine (Temporal, PostgreSQL, the API, this process): where an order's cost goes, a figure
+ * that moves far less than rates do on two shared cores.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -23,6 +26,7 @@ import { Worker } from '@temporalio/worker';
 import { installRuntimeLogger } from '../../src/platform/temporal/connection';
 import { createLogger } from '../../src/platform/logger';
 import { startBenchServers } from './servers';
+import { pidsMatching, processTrees, startCpuMeter, thisProcess, type Roles } from './cpu';
 import { closedLoop, describeLoad, fmt, goal, line, openLoop, percentile } from './load';
 import { sendOrder, startTheService } from './service';
 import { pokeSignal } from './workflows';
@@ -42,8 +46,11 @@ async function main(): Promise<void> {
     console.log(`# Ingest and create path — Temporal ${servers.temporalLabel}, PostgreSQL ${servers.postgresLabel}, ${os.cpus().length} cores`);
 
     console.log('\n## Limits (same servers, no application code)');
+    const serverRoles = serverCpu(servers);
+    const rawCpu = startCpuMeter(serverRoles);
     const raw = await rawSignalWithStart(client);
     describeLoad(`raw signalWithStart, ${CONCURRENCY} concurrent`, raw);
+    rawCpu('raw signalWithStart', raw.count);
     const { completions, roundTrip } = await oneActivityWorkflow(client, servers.temporalAddress);
     describeLoad(`one-activity workflow completions, ${CONCURRENCY} concurrent starters`, completions);
     describeLoad('one bare activity round trip (start → result), one at a time', roundTrip);
@@ -57,8 +64,10 @@ async function main(): Promise<void> {
     // Ingest alone: the worker paused, as when the API and the worker do not share two cores;
     // the orders' creates wait in Temporal and run once the worker is back.
     await service.pauseWorker();
+    const ingestCpu = startCpuMeter({ ...serverRoles, api: processTrees(() => [service.apiPid()]) });
     const full = await closedLoop(ORDERS, CONCURRENCY, (i) => send(i, 'FULL-'));
     describeLoad(`signed order.paid webhooks, ${CONCURRENCY} concurrent, worker paused`, full);
+    ingestCpu('order.paid webhooks', full.count);
     const half = await openLoop(full.rate / 2, 10_000, (i) => send(i, 'HALF-'));
     describeLoad(`the same at half that rate (${fmt(full.rate / 2)} /s), worker paused`, half);
     const resumedFrom = performance.now();
@@ -98,6 +107,22 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of stops) await stop().catch((error: unknown) => console.error('stop failed:', error));
   }
+}
+
+/**
+ * The servers' and this process's CPU, for the per-order figures. The servers are found by
+ * the ports they listen on when they run on this machine (the dev server and an embedded
+ * PostgreSQL name theirs on the command line; a Temporal server on PostgreSQL, started by
+ * `npm run temporal:postgres`, is `temporal-server`).
+ */
+function serverCpu(servers: { temporalAddress: string; databaseUrl: string }): Roles {
+  const temporalPort = servers.temporalAddress.split(':').pop();
+  const postgresPort = new URL(servers.databaseUrl).port || '5432';
+  return {
+    temporal: processTrees(() => pidsMatching(new RegExp(`start-dev .*--port ${temporalPort}\\b|temporal-server .*start`))),
+    postgres: processTrees(() => pidsMatching(new RegExp(`bin/postgres .*-p ${postgresPort}\\b`))),
+    bench: thisProcess,
+  };
 }
 
 /** signalWithStart on a task queue that no worker polls: the server's own cost of taking an event in. */

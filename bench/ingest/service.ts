@@ -74,6 +74,7 @@ export async function startTheService(servers: { temporalAddress: string; databa
   return {
     apiUrl,
     workerPid: () => worker?.pid ?? -1,
+    apiPid: () => api?.pid ?? -1,
     /** Stops the worker (gracefully): orders are still taken in, and their creates wait in Temporal. */
     pauseWorker: async (): Promise<void> => {
       await worker?.stop();
