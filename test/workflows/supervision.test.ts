@@ -32,6 +32,8 @@ interface Supervised {
   subscriptionId: string;
   paidAtMs: number;
   act(body: SupervisionActionBody, actor: Actor): Promise<string>;
+  /** The customer's requirement, confirmed by the merchant: the line is in delivery. */
+  toDelivery(): Promise<void>;
   status(): Promise<SupervisionSnapshot>;
   timeline(): string[];
 }
@@ -49,16 +51,21 @@ async function supervised(h: SubscriptionHarness, variant: SupervisionVariant = 
   });
   suite.started.push(workflowId);
   await waitUntilParked(suite.env, workflowId);
+  const act: Supervised['act'] = async (body, actor) => {
+    actions += 1;
+    const result = await gw.act(workflowId, { ...body, actionId: `a-${Date.now()}-${actions}`, actor });
+    return result.kind === 'done' ? result.answer.node : result.kind === 'refused' ? `refused: ${result.reason}` : 'ended';
+  };
   return {
     h,
     gw,
     workflowId,
     subscriptionId,
     paidAtMs,
-    async act(body, actor) {
-      actions += 1;
-      const result = await gw.act(workflowId, { ...body, actionId: `a-${Date.now()}-${actions}`, actor });
-      return result.kind === 'done' ? result.answer.node : result.kind === 'refused' ? `refused: ${result.reason}` : 'ended';
+    act,
+    async toDelivery() {
+      expect(await act({ kind: 'requirement.submitted', requirement: 'r', documentIds: [] }, customer)).toBe('awaiting-confirmation');
+      expect(await act({ kind: 'requirement.confirmed' }, merchant)).toBe('in-delivery');
     },
     status: () => gw.status(workflowId),
     timeline: () => h.activities.recordSupervisionStep.mock.calls.map(([step]) => step.entry?.action ?? '-'),
@@ -104,8 +111,7 @@ test('when the merchant gave the actual activation time (the payment day), then 
   const h = suite.harness();
   await h.run(async () => {
     const s = await supervised(h);
-    await s.act({ kind: 'requirement.submitted', requirement: 'r', documentIds: [] }, customer);
-    await s.act({ kind: 'requirement.confirmed' }, merchant);
+    await s.toDelivery();
     await s.act({ kind: 'completion.confirmed', resultDescription: 'done', documentId: 'doc', actualActivationTime: iso(s.paidAtMs) }, merchant);
     await advanceBy(suite.env, s.workflowId, 31 * DAY_MS);
     await s.act({ kind: 'accepted' }, customer);
@@ -135,8 +141,7 @@ test('when the customer rejects and appeals, then the flow is frozen until an op
   const h = suite.harness();
   await h.run(async () => {
     const s = await supervised(h);
-    await s.act({ kind: 'requirement.submitted', requirement: 'r', documentIds: [] }, customer);
-    await s.act({ kind: 'requirement.confirmed' }, merchant);
+    await s.toDelivery();
     await s.act({ kind: 'completion.confirmed', resultDescription: 'first try', documentId: 'doc-a' }, merchant);
     expect(await s.act({ kind: 'rejected', reason: 'Payroll missing' }, customer)).toBe('rejected');
     expect(await s.act({ kind: 'appealed', reason: 'The merchant will not finish payroll', documentIds: [] }, customer)).toBe('appealed');
@@ -167,8 +172,7 @@ test("when the merchant appeals a customer who never accepts, then proof is requ
   const h = suite.harness();
   await h.run(async () => {
     const s = await supervised(h);
-    await s.act({ kind: 'requirement.submitted', requirement: 'r', documentIds: [] }, customer);
-    await s.act({ kind: 'requirement.confirmed' }, merchant);
+    await s.toDelivery();
     await s.act({ kind: 'completion.confirmed', resultDescription: 'done', documentId: 'doc' }, merchant);
     expect(await s.act({ kind: 'appealed', reason: 'no answer for weeks', documentIds: [] }, merchant)).toMatch(/^refused: .*needs delivery proof/);
     expect(await s.act({ kind: 'appealed', reason: 'no answer for weeks', documentIds: ['proof-1'] }, merchant)).toBe('appealed');

@@ -93,24 +93,11 @@ export interface SupervisionAnswer {
   frozenNode?: SupervisionNode;
 }
 
-export interface SupervisionSnapshot {
-  workflowId: string;
-  variant: SupervisionVariant;
-  orderId: string;
-  orderLineId: string;
-  merchantId: string;
-  node: SupervisionNode;
-  nodeSinceMs: number;
-  frozenNode?: SupervisionNode;
-  returns: number;
-  rejections: number;
-  appeals: number;
-  acceptedAtMs?: number;
-  actualActivationMs?: number;
-  validity?: { startMs: number; endMs: number };
-  validityDelivered?: boolean;
-  remindersSent: number;
-}
+/** What the status query answers: the state's public fields, and the line it supervises. */
+export type SupervisionSnapshot = Pick<
+  SupervisionState,
+  'variant' | 'node' | 'nodeSinceMs' | 'frozenNode' | 'returns' | 'rejections' | 'appeals' | 'acceptedAtMs' | 'actualActivationMs' | 'validity' | 'validityDelivered' | 'remindersSent'
+> & { workflowId: string; orderId: string; orderLineId: string; merchantId: string };
 
 /** A party's or an operator's action; refused by the validator when it does not fit the node. */
 export const supervisionActionUpdate = defineUpdate<SupervisionAnswer, [SupervisionAction]>('supervisionAction');

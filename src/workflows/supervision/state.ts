@@ -182,22 +182,21 @@ export function queueEntry(state: SupervisionState, action: string, actor: Actor
 }
 
 export function snapshot(workflowId: string, state: SupervisionState): SupervisionSnapshot {
+  const { variant, node, nodeSinceMs, frozenNode, returns, rejections, appeals, acceptedAtMs, actualActivationMs, validity, validityDelivered, remindersSent } = state;
+  const optional = { frozenNode, acceptedAtMs, actualActivationMs, validity, validityDelivered };
   return {
     workflowId,
-    variant: state.variant,
     orderId: state.order.orderId,
     orderLineId: state.order.orderLineId,
     merchantId: state.order.merchantId,
-    node: state.node,
-    nodeSinceMs: state.nodeSinceMs,
-    ...(state.frozenNode ? { frozenNode: state.frozenNode } : {}),
-    returns: state.returns,
-    rejections: state.rejections,
-    appeals: state.appeals,
-    ...(state.acceptedAtMs !== undefined ? { acceptedAtMs: state.acceptedAtMs } : {}),
-    ...(state.actualActivationMs !== undefined ? { actualActivationMs: state.actualActivationMs } : {}),
-    ...(state.validity ? { validity: state.validity } : {}),
-    ...(state.validityDelivered !== undefined ? { validityDelivered: state.validityDelivered } : {}),
-    remindersSent: state.remindersSent,
+    variant,
+    node,
+    nodeSinceMs,
+    returns,
+    rejections,
+    appeals,
+    remindersSent,
+    // Fields not set are left out rather than sent as undefined.
+    ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
   };
 }

@@ -1,14 +1,21 @@
 /** Supervisions, their timelines, the stuck list operators read, and the settlement gate. */
 import type { Queryable } from '../../pool';
 
-export interface SupervisionStep {
-  workflowId: string;
+/**
+ * A paid order line of a supervised product, with its parties: who may act on it and read its
+ * documents.
+ */
+export interface SupervisedLine {
   orderId: string;
   orderLineId: string;
   merchantId: string;
   customerId: string;
   productId: string;
   variant: 'service' | 'licence';
+}
+
+export interface SupervisionStep extends SupervisedLine {
+  workflowId: string;
   node: string;
   frozenNode?: string;
   nodeSinceMs: number;
@@ -66,14 +73,8 @@ export async function saveSupervisionStep(tx: Queryable, s: SupervisionStep): Pr
   }
 }
 
-export interface SupervisionRow {
+export interface SupervisionRow extends SupervisedLine {
   workflowId: string;
-  orderId: string;
-  orderLineId: string;
-  merchantId: string;
-  customerId: string;
-  productId: string;
-  variant: 'service' | 'licence';
   node: string;
   frozenNode: string | null;
   nodeSince: string;
@@ -147,18 +148,8 @@ export async function settleableLines(q: Queryable, orderId: string): Promise<Se
   return rows;
 }
 
-export interface SupervisedLine {
-  orderId: string;
-  orderLineId: string;
-  merchantId: string;
-  customerId: string;
-  productId: string;
-  variant: 'service' | 'licence';
-}
-
 /**
- * A paid order line of a supervised product, with its parties: who may act on it and read its
- * documents. Read from the order tables (written when order.paid was accepted), so it does not
+ * The supervised line the ids name. Read from the order tables (written when order.paid was accepted), so it does not
  * wait for the workflow's first record.
  */
 export async function findSupervisedLine(q: Queryable, orderId: string, orderLineId: string): Promise<SupervisedLine | undefined> {
