@@ -10,6 +10,7 @@ import { sampleOrderPaid, sendMarketplaceEvent, type SentWebhook } from '../../s
 import { startDevStack, type DevStack } from '../../src/dev/stack';
 import { createDb, type Db } from '../../src/db/pool';
 import { createLogger } from '../../src/platform/logger';
+import { FulfillmentStatusAttribute, InstanceIdAttribute, MerchantIdAttribute, TenantIdAttribute } from '../../src/shared/search-attributes';
 import { until } from '../helpers/until';
 
 let stack: DevStack;
@@ -137,6 +138,13 @@ test('when tenant, application, 1,200 users and an org tree arrive (users first)
   const history = await temporal.workflow.getHandle(`tenant-sync:${instanceId}:${tenantId}`).fetchHistory();
   expect(JSON.stringify(history)).not.toContain(secret);
   expect(JSON.stringify(history)).not.toContain(sent[1]!.userName);
+
+  // Operators find the workflow in the Web UI by instance, tenant and merchant.
+  const described = await temporal.workflow.getHandle(`tenant-sync:${instanceId}:${tenantId}`).describe();
+  expect(described.typedSearchAttributes.get(InstanceIdAttribute)).toBe(instanceId);
+  expect(described.typedSearchAttributes.get(TenantIdAttribute)).toBe(tenantId);
+  expect(described.typedSearchAttributes.get(MerchantIdAttribute)).toBe(stack.demo.merchantId);
+  expect(described.typedSearchAttributes.get(FulfillmentStatusAttribute)).toBe('synced');
 
   // Every call is on the order's timeline.
   const timeline = await db.query<{ activity: string; outcome: string }>(`select activity, outcome from call_attempts where workflow_id = $1 order by started_at`, [`tenant-sync:${instanceId}:${tenantId}`]);
