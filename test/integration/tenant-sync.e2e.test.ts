@@ -102,7 +102,7 @@ test('when tenant, application, 1,200 users and an org tree arrive (users first)
     expect(answer.status).toBe(202);
   }
 
-  const synced = await until(() => view(instanceId, tenantId), (r) => r.body.userCount === 1200 && r.body.orgCount === 4 && r.body.sync?.pendingEvents.length === 0);
+  const synced = await until(() => view(instanceId, tenantId), (r) => r.body.userCount === 1200 && r.body.orgCount === 4 && r.body.sync?.pendingEvents.length === 0 && r.body.sync.step.name === 'idle');
   expect(synced.body).toMatchObject({
     tenant: { tenantCode: 'acme', name: 'Acme Ltd', domainName: 'https://acme.idaas.example.com' },
     applications: [{ appId: 'app-1', clientId: 'client-1', userCount: 1200 }],
@@ -171,7 +171,7 @@ test('when a Kit call fails, then the tenant waits for an operator: retry sends 
 
   const retried = await api<{ decision: { action: string; call: number } }>('POST', `/v1/instances/${instanceId}/tenants/${tenantId}/retry`, { reason: 'merchant fixed its endpoint' });
   expect(retried.status).toBe(202);
-  await until(() => view(instanceId, tenantId), (r) => r.body.orgCount === 1 && r.body.sync?.pendingEvents.length === 0);
+  await until(() => view(instanceId, tenantId), (r) => r.body.orgCount === 1 && r.body.sync?.pendingEvents.length === 0 && r.body.sync.step.name === 'idle');
   expect(stack.merchant.kit.snapshot().tenants.filter((t) => t.tenantId === tenantId)).toHaveLength(1);
   // Nothing waits now: a second decision is refused.
   const nothing = await api<{ error: { code: string } }>('POST', `/v1/instances/${instanceId}/tenants/${tenantId}/skip`, { reason: 'nothing to skip' });
