@@ -139,6 +139,17 @@ test('when a supervised order is paid and walked to acceptance, then the subscri
     'validity.set:system',
   ]);
   expect(await settleableLines(db, orderId)).toEqual([expect.objectContaining({ orderLineId, supervised: true })]);
+  // The order's own view shows the supervision's timeline beside the merchant calls.
+  const orderView = await api('GET', `/v1/orders/${orderId}`, operator());
+  expect(orderView.body.lines[0].supervision).toMatchObject({ node: 'completed', frozenNode: null });
+  expect(orderView.body.lines[0].supervision.timeline.map((e: { action: string; actor: { id: string } }) => `${e.action}:${e.actor.id}`)).toEqual([
+    'started:supervision',
+    'requirement.submitted:demo-customer',
+    `requirement.confirmed:${stack.demo.merchantId}`,
+    `completion.confirmed:${stack.demo.merchantId}`,
+    'accepted:demo-customer',
+    'validity.set:supervision',
+  ]);
 
   // Once the product has an order, whether it is supervised can no longer change.
   const change = await api('PUT', `/v1/merchants/${stack.demo.merchantId}/products/${productId}`, operator(), { name: 'Onboarding service', chargingMode: 'PERIOD', retentionDays: 15, supervised: false });

@@ -8,6 +8,7 @@ import type { Db } from '../../db/pool';
 import { listCallAttempts } from '../../db/repositories/subscription/call-attempts';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { findOrder, type OrderLineView } from '../../db/repositories/subscription/orders';
+import { supervisionsOfOrder } from '../../db/repositories/supervision/supervisions';
 import type { SubscriptionSnapshot } from '../../workflows/subscription/messages';
 import type { SubscriptionGateway } from './gateway';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
@@ -52,10 +53,20 @@ export function createOrderRouter({ db, gateway }: OrderRouterDeps): Router {
     const orderId = parsePathId(req.params.orderId, 'orderId');
     const order = await findOrder(db, orderId);
     if (!order) throw new AppError(404, 'order_not_found', `order ${orderId} is unknown`);
-    const [attempts, steps] = await Promise.all([listCallAttempts(db, orderId), Promise.all(order.lines.map((l) => liveStep(gateway, l.workflowId)))]);
+    const [attempts, steps, supervisions] = await Promise.all([
+      listCallAttempts(db, orderId),
+      Promise.all(order.lines.map((l) => liveStep(gateway, l.workflowId))),
+      supervisionsOfOrder(db, orderId),
+    ]);
     const lines = order.lines.map((line, i) => {
       const step = steps[i];
-      return { ...line, ...(step ? { step: { name: step.name, since: new Date(step.sinceMs).toISOString(), reason: step.reason } } : {}) };
+      // A supervised line also shows its supervision: the node, and each node passed with who acted and when.
+      const supervision = supervisions.find((s) => s.orderLineId === line.orderLineId);
+      return {
+        ...line,
+        ...(step ? { step: { name: step.name, since: new Date(step.sinceMs).toISOString(), reason: step.reason } } : {}),
+        ...(supervision ? { supervision: { node: supervision.node, frozenNode: supervision.frozenNode, timeline: supervision.timeline } } : {}),
+      };
     });
     res.json({
       orderId: order.orderId,

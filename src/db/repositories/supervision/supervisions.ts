@@ -165,3 +165,27 @@ export async function findSupervisedLine(q: Queryable, orderId: string, orderLin
   );
   return rows[0];
 }
+
+export interface OrderLineSupervision {
+  orderLineId: string;
+  node: string;
+  frozenNode: string | null;
+  /** Each node passed, with who acted and when. */
+  timeline: Array<{ node: string; action: string; actor: { type: string; id: string }; at: string }>;
+}
+
+/** The supervisions of an order's lines with their timelines, in one query: the order view shows them beside the merchant calls. */
+export async function supervisionsOfOrder(q: Queryable, orderId: string): Promise<OrderLineSupervision[]> {
+  const { rows } = await q.query<OrderLineSupervision>(
+    `select s.order_line_id as "orderLineId", s.node, s.frozen_node as "frozenNode",
+            coalesce(json_agg(json_build_object('node', e.node, 'action', e.action, 'actor', json_build_object('type', e.actor_type, 'id', e.actor_id),
+                                                'at', to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by e.seq)
+                     filter (where e.seq is not null), '[]'::json) as timeline
+       from supervisions s left join supervision_events e on e.workflow_id = s.workflow_id
+      where s.order_id = $1::text
+      group by s.workflow_id, s.order_line_id, s.node, s.frozen_node
+      order by s.order_line_id`,
+    [orderId],
+  );
+  return rows;
+}
