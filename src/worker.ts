@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './platform/logger';
 import { encryptorFromConfig } from './platform/security/keys';
 import { connectClient, connectWorker, installRuntimeLogger } from './platform/temporal/connection';
 import { ensureSearchAttributes } from './platform/temporal/search-attributes';
+import { ensureBillRunSchedule } from './api/settlement/gateway';
 
 export interface RunningWorker {
   worker: Worker;
@@ -31,9 +32,14 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
   if (config.db.migrateOnStart) await migrate(config.db.url);
   const db = createDb({ url: config.db.url, max: config.db.poolMax, onError: (err) => logger.warn({ err }, 'idle database client error') });
 
-  const { connection: clientConnection } = await connectClient(config.temporal);
+  const { client, connection: clientConnection } = await connectClient(config.temporal);
   const registered = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
   if (registered.length) logger.info({ registered }, 'registered search attributes');
+  if (config.settlement.schedule) {
+    const { billDay, billHour, timeZone, statement } = config.settlement;
+    const schedule = await ensureBillRunSchedule(client, { taskQueue: config.temporal.taskQueue, billDay, billHour, timeZone, statement });
+    logger.info({ schedule, billDay, billHour, timeZone }, 'settlement bill-run schedule');
+  }
   await clientConnection.close();
 
   const connection = await connectWorker(config.temporal);

@@ -1,20 +1,35 @@
 /**
- * How the API talks to settlement workflows: the only file of the capability under src/api
- * (with schedule.ts) that imports the Temporal SDK. It answers in domain terms, or throws
- * WorkflowEngineUnavailable when Temporal did not answer.
+ * How the API (and the worker, for the Schedule) talks to settlement workflows: the only file
+ * of the capability under src/api that imports the Temporal SDK. It answers in domain terms,
+ * or throws WorkflowEngineUnavailable when Temporal did not answer.
+ *
+ * The monthly bill run is a Temporal Schedule: billRunWorkflow on the configured day of the
+ * month and hour in the configured time zone (default the 3rd, 01:00, Asia/Shanghai; the 7th
+ * for general products). The worker registers it idempotently at start: the first start
+ * creates it, later starts bring its calendar and action in line with the configuration.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type ScheduleOptions,
+  type ScheduleUpdateOptions,
+} from '@temporalio/client';
 import {
   businessInfoSignal,
   invoicesCompleteSignal,
   settlementWorkflowId,
   statementActionUpdate,
   statementWorkflowId,
+  type BillRunInput,
   type StatementAction,
   type StatementSettings,
   type StatementStep,
 } from '../../workflows/settlement/messages';
-import type { settlementWorkflow } from '../../workflows/settlement/workflow';
+import type { billRunWorkflow, settlementWorkflow } from '../../workflows/settlement/workflow';
 import { WorkflowEngineUnavailable } from '../errors';
 
 export type ActionResult =
@@ -77,4 +92,39 @@ export function createSettlementGateway(client: Client, options: { taskQueue: st
 
     invoicesComplete: (period, merchantId) => signalStatement(period, merchantId, invoicesCompleteSignal),
   };
+}
+
+export const BILL_RUN_SCHEDULE_ID = 'settlement-bill-run';
+
+export interface BillRunScheduleOptions {
+  scheduleId?: string;
+  taskQueue: string;
+  billDay: number;
+  billHour: number;
+  timeZone: string;
+  statement: StatementSettings;
+}
+
+/** Creates the schedule, or updates it to the options; answers which it did. */
+export async function ensureBillRunSchedule(client: Client, options: BillRunScheduleOptions): Promise<'created' | 'updated'> {
+  const scheduleId = options.scheduleId ?? BILL_RUN_SCHEDULE_ID;
+  const input: BillRunInput = { statement: options.statement };
+  const spec = { calendars: [{ dayOfMonth: options.billDay, hour: options.billHour, minute: 0 }], timezone: options.timeZone };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'billRunWorkflow',
+    workflowId: scheduleId,
+    taskQueue: options.taskQueue,
+    args: [input] as Parameters<typeof billRunWorkflow>,
+  };
+  // Two bill runs never overlap; a run missed while the cluster was down is made up within a day.
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
+  try {
+    await client.schedule.create({ scheduleId, spec, action, policies } satisfies ScheduleOptions);
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await client.schedule.getHandle(scheduleId).update((previous): ScheduleUpdateOptions => ({ ...previous, spec, action, policies }));
+    return 'updated';
+  }
 }
