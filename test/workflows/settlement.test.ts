@@ -19,13 +19,13 @@ const suite = workflowSuite({ ownServer: 'settlement' });
 
 const BEIJING_MS = 8 * HOUR_MS;
 
-/** Server time moved to the next Thursday, 10:00 in Beijing; returns that instant. */
-async function toThursdayMorning(): Promise<number> {
+/** Server time moved to the next such weekday (0 Sunday … 6 Saturday) at this Beijing hour; returns that instant. */
+async function toNext(weekday: number, hour: number): Promise<number> {
   const now = await suite.env.currentTimeMs();
   const local = new Date(now + BEIJING_MS);
   const midnight = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()) - BEIJING_MS;
-  let target = midnight + 10 * HOUR_MS;
-  while (target <= now || new Date(target + BEIJING_MS).getUTCDay() !== 4) target += DAY_MS;
+  let target = midnight + hour * HOUR_MS;
+  while (target <= now || new Date(target + BEIJING_MS).getUTCDay() !== weekday) target += DAY_MS;
   await suite.env.sleep(target - now);
   return target;
 }
@@ -59,7 +59,7 @@ function statementFor(h: SubscriptionHarness, settings: StatementSettings) {
 describe('statementWorkflow', () => {
   it('when every step is done in turn, then it walks to paid, reminding of an overdue review after 2 working days past a weekend and a holiday', async () => {
     const h = suite.harness();
-    const startMs = await toThursdayMorning();
+    const startMs = await toNext(4, 10);
     // Thursday start; Friday is working day 1; Saturday, Sunday and the holiday Monday do not count; Tuesday is day 2.
     const holiday = beijingDay(startMs + 4 * DAY_MS);
     const s = statementFor(h, { reminders: { review: 2, invoicing: 10 }, holidays: [holiday] });
