@@ -48,68 +48,84 @@ function missing(store: KitStore, operation: KitOperation, instanceId: string, t
   return refuse(ResultCode.InternalError, `${what} does not exist`);
 }
 
+interface Scoped {
+  instanceId: string;
+  tenantId: string;
+}
+
+/**
+ * One Kit operation: its body schema, and what it does. A delete (`flag` 0) always succeeds;
+ * anything else first needs its tenant (and, for users, the application) to exist here.
+ */
+interface KitRoute<T extends Scoped> {
+  schema: z.ZodType<T>;
+  /** The application the change needs besides the tenant. */
+  appOf?: (data: T) => string;
+  /** False for the tenant itself, which needs nothing. */
+  needsTenant: boolean;
+  remove?: (data: T) => void;
+  put: (data: T) => KitResponse | void;
+}
+
+function apply<T extends Scoped & { flag?: 0 | 1 | 2 }>(store: KitStore, operation: KitOperation, r: KitRoute<T>, body: unknown): KitResponse {
+  const parsed = parse(r.schema, body);
+  if ('error' in parsed) return parsed.error;
+  const data = parsed.data;
+  if (data.flag === 0 && r.remove) {
+    r.remove(data);
+    return ok();
+  }
+  if (r.needsTenant) {
+    const absent = missing(store, operation, data.instanceId, data.tenantId, r.appOf?.(data));
+    if (absent) return absent;
+  }
+  return r.put(data) ?? ok();
+}
+
 export function handleKitRequest(store: KitStore, operation: KitOperation, body: unknown, behaviour: KitBehaviour): KitResponse {
   switch (operation) {
-    case 'tenantSync': {
-      const r = parse(tenantSyncRequestSchema, body);
-      if ('error' in r) return r.error;
-      const t = r.data;
-      if (t.flag === 0) store.deleteTenant(t.instanceId, t.tenantId);
-      else store.putTenant({ instanceId: t.instanceId, orderId: t.orderId, tenantId: t.tenantId, tenantCode: t.tenantCode, name: t.name, domainName: t.domainName });
-      return ok();
-    }
-    case 'applicationSync': {
-      const r = parse(applicationSyncRequestSchema, body);
-      if ('error' in r) return r.error;
-      const a = r.data;
-      if (a.flag === 0) {
-        store.deleteApp(a.instanceId, a.tenantId, a.appId);
-        return ok();
-      }
-      const absent = missing(store, operation, a.instanceId, a.tenantId);
-      if (absent) return absent;
-      let clientSecret: string;
-      try {
-        clientSecret = decryptClientSecret(behaviour.privateKeyPem, a.clientSecret, behaviour.oaep);
-      } catch {
-        return refuse(ResultCode.InvalidParameter, 'clientSecret cannot be decrypted with the application key');
-      }
-      store.putApp({ instanceId: a.instanceId, tenantId: a.tenantId, appId: a.appId, clientId: a.clientId, clientSecret });
-      return ok();
-    }
-    case 'authSync': {
-      const r = parse(authSyncRequestSchema, body);
-      if ('error' in r) return r.error;
-      const u = r.data;
-      if (u.flag === 0) {
-        store.deleteUsers(u.instanceId, u.tenantId, u.appId, u.userList.map((user) => user.userName));
-        return ok();
-      }
-      const absent = missing(store, operation, u.instanceId, u.tenantId, u.appId);
-      if (absent) return absent;
-      store.putUsers(u.instanceId, u.tenantId, u.appId, u.userList);
-      return ok();
-    }
-    case 'allOrgSync': {
-      const r = parse(allOrgSyncRequestSchema, body);
-      if ('error' in r) return r.error;
-      const absent = missing(store, operation, r.data.instanceId, r.data.tenantId);
-      if (absent) return absent;
-      store.replaceOrgs(r.data.instanceId, r.data.tenantId, r.data.orgInfoList);
-      return ok();
-    }
-    case 'orgSync': {
-      const r = parse(orgSyncRequestSchema, body);
-      if ('error' in r) return r.error;
-      const o = r.data;
-      if (o.flag === 0) {
-        store.deleteOrg(o.instanceId, o.tenantId, o.orgCode);
-        return ok();
-      }
-      const absent = missing(store, operation, o.instanceId, o.tenantId);
-      if (absent) return absent;
-      store.putOrg(o.instanceId, o.tenantId, { orgCode: o.orgCode, orgName: o.orgName, parentCode: o.parentCode ?? '' });
-      return ok();
-    }
+    case 'tenantSync':
+      return apply(store, operation, {
+        schema: tenantSyncRequestSchema,
+        needsTenant: false,
+        remove: (t) => store.deleteTenant(t.instanceId, t.tenantId),
+        put: (t) => store.putTenant({ instanceId: t.instanceId, orderId: t.orderId, tenantId: t.tenantId, tenantCode: t.tenantCode, name: t.name, domainName: t.domainName }),
+      }, body);
+    case 'applicationSync':
+      return apply(store, operation, {
+        schema: applicationSyncRequestSchema,
+        needsTenant: true,
+        remove: (a) => store.deleteApp(a.instanceId, a.tenantId, a.appId),
+        put: (a) => {
+          let clientSecret: string;
+          try {
+            clientSecret = decryptClientSecret(behaviour.privateKeyPem, a.clientSecret, behaviour.oaep);
+          } catch {
+            return refuse(ResultCode.InvalidParameter, 'clientSecret cannot be decrypted with the application key');
+          }
+          store.putApp({ instanceId: a.instanceId, tenantId: a.tenantId, appId: a.appId, clientId: a.clientId, clientSecret });
+        },
+      }, body);
+    case 'authSync':
+      return apply(store, operation, {
+        schema: authSyncRequestSchema,
+        needsTenant: true,
+        appOf: (u) => u.appId,
+        remove: (u) => store.deleteUsers(u.instanceId, u.tenantId, u.appId, u.userList.map((user) => user.userName)),
+        put: (u) => store.putUsers(u.instanceId, u.tenantId, u.appId, u.userList),
+      }, body);
+    case 'allOrgSync':
+      return apply(store, operation, {
+        schema: allOrgSyncRequestSchema,
+        needsTenant: true,
+        put: (o) => store.replaceOrgs(o.instanceId, o.tenantId, o.orgInfoList),
+      }, body);
+    case 'orgSync':
+      return apply(store, operation, {
+        schema: orgSyncRequestSchema,
+        needsTenant: true,
+        remove: (o) => store.deleteOrg(o.instanceId, o.tenantId, o.orgCode),
+        put: (o) => store.putOrg(o.instanceId, o.tenantId, { orgCode: o.orgCode, orgName: o.orgName, parentCode: o.parentCode ?? '' }),
+      }, body);
   }
 }
