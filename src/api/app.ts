@@ -75,14 +75,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(createMarketplaceEventRouter({ db: deps.db, webhook: deps.config.webhook, events }));
   // Merchants and the order system (for a customer) sign their supervision requests.
   app.use(createSupervisionPartyRouter({ db: deps.db, gateway: deps.supervision, encryptor: deps.encryptor, orderSystemKey: deps.config.webhook.secret }));
-  // Merchants read their statements and upload invoices with their own token.
-  app.use(createSettlementMerchantRouter({ db: deps.db, gateway: deps.settlement }));
+  // Merchants read their statements and upload invoices, signing each request.
+  app.use(createSettlementMerchantRouter({ db: deps.db, gateway: deps.settlement, encryptor: deps.encryptor }));
   app.use('/v1', requireOperator(deps.config.operatorToken));
   app.use(createMerchantRouter({ db: deps.db, encryptor: deps.encryptor, mode: deps.config.mode }));
   app.use(createOrderRouter({ db: deps.db, gateway: deps.gateway }));
   app.use(createInstanceRouter({ db: deps.db, gateway: deps.gateway, encryptor: deps.encryptor }));
   app.use(createTenantSyncRouter({ db: deps.db, gateway: deps.tenantSync }));
-  app.use(createSettlementOperatorRouter({ db: deps.db, gateway: deps.settlement }));
+  app.use(createSettlementOperatorRouter({ db: deps.db, gateway: deps.settlement, encryptor: deps.encryptor }));
   app.use(createSupervisionOperatorRouter({ db: deps.db, gateway: deps.supervision }));
 
   app.use((req, _res, next) => next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`)));

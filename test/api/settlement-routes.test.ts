@@ -1,7 +1,7 @@
 /**
  * The settlement routes over HTTP, on real PostgreSQL and the Temporal dev server, with a
  * worker running the settlement workflows and their real activities: operator and merchant
- * authentication, merchant isolation, 4xx naming the field, every invoice rule refused by
+ * authentication (merchants sign with their access key), merchant isolation, 4xx naming the field, every invoice rule refused by
  * name with nothing written, and a statement walked from held to paid through the routes.
  */
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { upsertProduct } from '../../src/db/repositories/catalog/merchants';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
 import { registerMerchant } from '../activities/fixtures';
 import { until } from '../helpers/until';
+import { partyHeaders } from '../helpers/signed-party';
 
 let h: ApiHarness;
 let connection: NativeConnection;
@@ -43,12 +44,25 @@ afterAll(async () => {
 });
 
 const operator = () => ({ authorization: `Bearer ${h.config.operatorToken}`, 'x-operator': 'ops@example.com' });
-const asMerchant = (token: string) => ({ authorization: `Bearer ${token}` });
+interface Merchant {
+  merchantId: string;
+  accessKey: string;
+}
+
+/** A merchant's signed GET. */
+const merchantGet = (m: Merchant, path: string) => request(h.app).get(path).set(partyHeaders({ idHeader: 'x-merchant-id', id: m.merchantId, key: m.accessKey }, 'GET', path));
+
+/** A merchant's signed POST of a JSON body. */
+const merchantPost = (m: Merchant, path: string, body: object) => {
+  const text = JSON.stringify(body);
+  return request(h.app).post(path).set(partyHeaders({ idHeader: 'x-merchant-id', id: m.merchantId, key: m.accessKey }, 'POST', path, text)).send(text);
+};
 
 /** A merchant with a 6 % and a 13 % product and a paid line of each in December 2024 (Beijing). */
-async function merchantWithLines(): Promise<{ merchantId: string; token: string }> {
+async function merchantWithLines(): Promise<Merchant> {
   const merchantId = uniqueId('M-settle');
-  await registerMerchant(h.db, { merchantId, productionUrl: 'http://127.0.0.1:1/saasproduce', accessKey: 'k' });
+  const accessKey = `${merchantId}-access-key`;
+  await registerMerchant(h.db, { merchantId, productionUrl: 'http://127.0.0.1:1/saasproduce', accessKey });
   for (const [suffix, rate, amount] of [['soft', '0.06', '100.00'], ['hw', '0.13', '50.5']] as const) {
     const productId = `${merchantId}-${suffix}`;
     await upsertProduct(h.db, { productId, merchantId, name: suffix, chargingMode: 'ONE_TIME', retentionDays: 15 });
@@ -61,9 +75,7 @@ async function merchantWithLines(): Promise<{ merchantId: string; token: string 
       [orderId, productId, amount],
     );
   }
-  const issued = await request(h.app).post(`/v1/merchants/${merchantId}/settlement-token`).set(operator());
-  expect(issued.status).toBe(201);
-  return { merchantId, token: issued.body.token as string };
+  return { merchantId, accessKey };
 }
 
 const statementNumber = (merchantId: string) => `ST${PERIOD}-${merchantId}`;
@@ -82,8 +94,8 @@ async function invoiceCount(requestNumber: string): Promise<number> {
 }
 
 describe('settlement routes', () => {
-  let a: { merchantId: string; token: string };
-  let b: { merchantId: string; token: string };
+  let a: Merchant;
+  let b: Merchant;
 
   beforeAll(async () => {
     a = await merchantWithLines();
@@ -94,12 +106,16 @@ describe('settlement routes', () => {
   });
 
   test('when a caller is not the right party, then 401 and nothing is read', async () => {
+    const own = `/v1/settlement/merchant/statements/${statementNumber(a.merchantId)}`;
     expect((await request(h.app).post('/v1/settlement/runs').send({ period: PERIOD })).status).toBe(401);
-    expect((await request(h.app).get(`/v1/settlement/statements/x`).set(asMerchant(a.token))).status).toBe(401);
-    expect((await request(h.app).get(`/merchant/v1/statements/${statementNumber(a.merchantId)}`).set(operator())).status).toBe(401);
-    const res = await request(h.app).get(`/merchant/v1/statements/${statementNumber(a.merchantId)}`).set(asMerchant(`mst_${'A'.repeat(43)}`));
-    expect(res.status).toBe(401);
-    expect(res.body.error.code).toBe('unauthorized');
+    // A merchant's signature does not open operator routes, nor the operator token merchant routes.
+    const signed = partyHeaders({ idHeader: 'x-merchant-id', id: a.merchantId, key: a.accessKey }, 'GET', '/v1/settlement/periods/202412');
+    expect((await request(h.app).get('/v1/settlement/periods/202412').set(signed)).status).toBe(401);
+    expect((await request(h.app).get(own).set(operator())).status).toBe(401);
+    // Signed with another merchant's key.
+    const forged = await request(h.app).get(own).set(partyHeaders({ idHeader: 'x-merchant-id', id: a.merchantId, key: b.accessKey }, 'GET', own));
+    expect(forged.status).toBe(401);
+    expect(forged.body.error.code).toBe('unauthorized');
   });
 
   test('when bodies are wrong, then 400 names the field and nothing changes', async () => {
@@ -148,8 +164,8 @@ describe('settlement routes', () => {
     await until(() => stepOf(a.merchantId), (s) => s === 'review', { what: 'A not released', timeoutMs: 30_000 });
 
     // Merchants see only their own statements.
-    expect((await request(h.app).get(`/merchant/v1/statements/${statementNumber(a.merchantId)}`).set(asMerchant(b.token))).status).toBe(404);
-    const own = await request(h.app).get(`/merchant/v1/statements/${statementNumber(a.merchantId)}`).set(asMerchant(a.token));
+    expect((await merchantGet(b, `/v1/settlement/merchant/statements/${statementNumber(a.merchantId)}`)).status).toBe(404);
+    const own = await merchantGet(a, `/v1/settlement/merchant/statements/${statementNumber(a.merchantId)}`);
     expect(own.status).toBe(200);
     expect(own.body.lines).toHaveLength(2);
 
@@ -174,7 +190,7 @@ describe('settlement routes', () => {
       taxpayerId: '91310000MA1FL0000X',
       remarks: `申付单 ${requestNumber}, period ${PERIOD}`,
     };
-    const invoices = `/merchant/v1/payment-requests/${requestNumber}/invoices`;
+    const invoices = `/v1/settlement/merchant/payment-requests/${requestNumber}/invoices`;
     const refusals: Array<[object, string, string]> = [
       [{ paymentRequestNumbers: [requestNumber, 'SF202412999999'] }, 'invoice_one_payment_request', 'paymentRequestNumbers'],
       [{ remarks: `申付单 ${requestNumber}` }, 'invoice_remarks_request_and_period', 'remarks'],
@@ -183,21 +199,21 @@ describe('settlement routes', () => {
       [{ amount: '150.50' }, 'invoice_amounts_add_up', 'amount'],
     ];
     for (const [change, code, field] of refusals) {
-      const res = await request(h.app).post(invoices).set(asMerchant(a.token)).send({ ...good, ...change });
+      const res = await merchantPost(a, invoices, { ...good, ...change });
       expect([res.status, res.body.error?.code, res.body.error?.details?.[0]?.field]).toEqual([422, code, field]);
     }
     expect(await invoiceCount(requestNumber)).toBe(0);
     // Another merchant cannot invoice A's payment request.
-    expect((await request(h.app).post(invoices).set(asMerchant(b.token)).send({ ...good, taxpayerId: '91110000MA01ABCDE1' })).status).toBe(404);
+    expect((await merchantPost(b, invoices, { ...good, taxpayerId: '91110000MA01ABCDE1' })).status).toBe(404);
 
-    const part = await request(h.app).post(invoices).set(asMerchant(a.token)).send(good);
+    const part = await merchantPost(a, invoices, good);
     expect(part.status).toBe(201);
     expect(part.body.outstanding).toEqual([{ currency: 'CNY', taxRate: '0.1300', amount: '50.5000' }]);
     // The 13 % total split over two invoices; a third would exceed it.
-    await request(h.app).post(invoices).set(asMerchant(a.token)).send({ ...good, invoiceNumber: uniqueId('INV'), taxRate: '0.13', amount: '30' }).expect(201);
-    const over = await request(h.app).post(invoices).set(asMerchant(a.token)).send({ ...good, invoiceNumber: uniqueId('INV'), taxRate: '0.13', amount: '20.6' });
+    expect((await merchantPost(a, invoices, { ...good, invoiceNumber: uniqueId('INV'), taxRate: '0.13', amount: '30' })).status).toBe(201);
+    const over = await merchantPost(a, invoices, { ...good, invoiceNumber: uniqueId('INV'), taxRate: '0.13', amount: '20.6' });
     expect(over.body.error.code).toBe('invoice_amounts_add_up');
-    const last = await request(h.app).post(invoices).set(asMerchant(a.token)).send({ ...good, invoiceNumber: uniqueId('INV'), taxRate: '0.13', amount: '20.5' });
+    const last = await merchantPost(a, invoices, { ...good, invoiceNumber: uniqueId('INV'), taxRate: '0.13', amount: '20.5' });
     expect(last.body.outstanding).toEqual([]);
     expect(await invoiceCount(requestNumber)).toBe(3);
 
@@ -205,5 +221,19 @@ describe('settlement routes', () => {
     expect((await act(a.merchantId, 'verify-invoices')).body.step).toBe('payment');
     expect((await act(a.merchantId, 'mark-paid')).body.step).toBe('paid');
     expect(await stepOf(a.merchantId)).toBe('paid');
+
+    // B's payment request: an invoice number already filed under A's is refused by the same rule,
+    // and a malformed body names its fields; neither writes anything.
+    await act(b.merchantId, 'approve-and-send');
+    await act(b.merchantId, 'countersign');
+    const bRequest = (await act(b.merchantId, 'issue-payment-request')).body.paymentRequestNumber as string;
+    const bInvoices = `/v1/settlement/merchant/payment-requests/${bRequest}/invoices`;
+    const bGood = { ...good, paymentRequestNumbers: [bRequest], taxpayerId: '91110000MA01ABCDE1', remarks: `${bRequest} ${PERIOD}` };
+    const reused = await merchantPost(b, bInvoices, bGood);
+    expect([reused.status, reused.body.error.code, reused.body.error.details[0].field]).toEqual([422, 'invoice_one_payment_request', 'invoiceNumber']);
+    const malformed = await merchantPost(b, bInvoices, { ...bGood, invoiceNumber: uniqueId('INV'), amount: '-3', taxRate: '6%' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['amount', 'taxRate']);
+    expect(await invoiceCount(bRequest)).toBe(0);
   });
 });

@@ -6,27 +6,31 @@
  *   GET  /v1/settlement/statements/:statementNumber       a statement with its lines and totals
  *   POST /v1/settlement/statements/:statementNumber/actions { action }: complete the current step
  *   PUT  /v1/merchants/:merchantId/business-info          { bankAccount, taxId }: releases held statements
- *   POST /v1/merchants/:merchantId/settlement-token       issues the merchant's token (shown once)
- * Merchants (under /merchant/v1, their own token), each seeing only its own statements:
- *   GET  /merchant/v1/statements/:statementNumber
- *   POST /merchant/v1/payment-requests/:requestNumber/invoices  an invoice, checked by the rules of spec §9.2
+ * Merchants (signed requests under their access key, as for supervision: api/auth.ts), each
+ * seeing only its own statements:
+ *   GET  /v1/settlement/merchant/statements/:statementNumber
+ *   POST /v1/settlement/merchant/payment-requests/:requestNumber/invoices  an invoice, checked by the rules of spec §9.2
  */
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import type { Db } from '../../db/pool';
+import { findMerchant } from '../../db/repositories/catalog/merchants';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { insertInvoice, invoiceRequest, lockInvoiceContext } from '../../db/repositories/settlement/invoices';
-import { findStatement, heldStatements, periodSummary, saveBusinessInfo, saveMerchantTokenHash, type StatementView } from '../../db/repositories/settlement/statements';
+import { findStatement, heldStatements, periodSummary, saveBusinessInfo, type StatementView } from '../../db/repositories/settlement/statements';
+import type { Encryptor } from '../../platform/security/encryption';
 import type { StatementActionKind } from '../../workflows/settlement/messages';
+import { requireSignedParty } from '../auth';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
 import { parsePathId, parseRequestBody } from '../request-body';
 import type { SettlementGateway } from './gateway';
 import { invoiceRefusal, mergeByRate, outstanding } from './invoice-rules';
-import { newMerchantToken, requireMerchant, tokenHash } from './merchant-auth';
 import { actionBodySchema, businessInfoBodySchema, invoiceBodySchema, periodSchema, runBodySchema } from './schemas';
 
 export interface SettlementRouterDeps {
   db: Db;
   gateway: SettlementGateway;
+  /** For the merchant's access key, which signs its requests. */
+  encryptor: Encryptor;
 }
 
 const json = express.json({ limit: '16kb' });
@@ -96,30 +100,41 @@ export function createSettlementOperatorRouter({ db, gateway }: SettlementRouter
     res.json({ merchantId, released: held });
   });
 
-  router.post('/v1/merchants/:merchantId/settlement-token', async (req, res) => {
-    const merchantId = parsePathId(req.params.merchantId, 'merchantId');
-    const token = newMerchantToken();
-    if (!(await saveMerchantTokenHash(db, merchantId, tokenHash(token)))) throw new AppError(404, 'merchant_not_found', `no merchant ${merchantId}`);
-    await insertOperatorAction(db, { actor: String(res.locals.operator), action: 'settlement-token', targetType: 'merchant', targetId: merchantId, reason: 'token issued' });
-    res.status(201).json({ merchantId, token });
-  });
-
   return router;
 }
 
-export function createSettlementMerchantRouter({ db, gateway }: SettlementRouterDeps): Router {
+/** The body of a signed request, read raw for its signature, as JSON. */
+function jsonOf(raw: unknown): unknown {
+  if (!Buffer.isBuffer(raw) || raw.length === 0) return {};
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    throw new AppError(400, 'invalid_json', 'request body is not valid JSON');
+  }
+}
+
+export function createSettlementMerchantRouter({ db, gateway, encryptor }: SettlementRouterDeps): Router {
   const router = Router();
-  router.use('/merchant/v1', requireMerchant(db));
+  const signedByMerchant: RequestHandler = requireSignedParty({
+    idHeader: 'x-merchant-id',
+    local: 'merchantId',
+    keyOf: async (merchantId) => {
+      const merchant = await findMerchant(db, merchantId);
+      return merchant && encryptor.decrypt(merchant.accessKeyEnc);
+    },
+  });
+  // Raw, so the signature covers the bytes sent; merchant routes must not reach the operator fence.
+  router.use('/v1/settlement/merchant', express.raw({ type: () => true, limit: '16kb' }), signedByMerchant);
 
   // Another merchant's statement is answered exactly like one that does not exist.
-  router.get('/merchant/v1/statements/:statementNumber', async (req, res) => {
+  router.get('/v1/settlement/merchant/statements/:statementNumber', async (req, res) => {
     res.json(await knownStatement(db, req.params.statementNumber, String(res.locals.merchantId)));
   });
 
-  router.post('/merchant/v1/payment-requests/:requestNumber/invoices', json, async (req, res) => {
+  router.post('/v1/settlement/merchant/payment-requests/:requestNumber/invoices', async (req, res) => {
     const requestNumber = parsePathId(req.params.requestNumber, 'requestNumber');
     const merchantId = String(res.locals.merchantId);
-    const invoice = parseRequestBody(invoiceBodySchema, req.body ?? {});
+    const invoice = parseRequestBody(invoiceBodySchema, jsonOf(req.body));
     const stored = await db.withTransaction(async (q) => {
       const context = await lockInvoiceContext(q, requestNumber, merchantId);
       if (!context) throw new AppError(404, 'payment_request_not_found', `no payment request ${requestNumber}`);

@@ -124,17 +124,6 @@ export async function heldStatements(q: Queryable, merchantId: string): Promise<
   return rows.map((r) => r.statementNumber);
 }
 
-/** Stores the SHA-256 of a merchant's new API token; false when the merchant is unknown. */
-export async function saveMerchantTokenHash(q: Queryable, merchantId: string, sha256: string): Promise<boolean> {
-  const { rowCount } = await q.query(`update merchants set api_token_sha256 = $2::text, updated_at = now() where merchant_id = $1::text`, [merchantId, sha256]);
-  return (rowCount ?? 0) > 0;
-}
-
-export async function merchantByTokenHash(q: Queryable, sha256: string): Promise<string | undefined> {
-  const { rows } = await q.query<{ merchantId: string }>(`select merchant_id as "merchantId" from merchants where api_token_sha256 = $1::text`, [sha256]);
-  return rows[0]?.merchantId;
-}
-
 /** Creates the statement's 申付单 once; a repeat returns the first number. */
 export async function createPaymentRequest(q: Queryable, statementNumber: string): Promise<string> {
   const { rows } = await q.query<{ requestNumber: string }>(
