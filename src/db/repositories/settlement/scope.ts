@@ -60,6 +60,9 @@ export async function computeScope(db: Db, period: string, startedBy: string): P
        on conflict (period, merchant_id) do nothing`,
       [period],
     );
+    // Fresh statements have no statistics yet; without them the planner expects an empty table
+    // and scans it once per line (measured: 200,000 lines took 40 s instead of seconds).
+    await q.query('analyze statements');
     const added = {} as Record<ScopeKind, number>;
     for (const kind of SCOPE_KINDS) added[kind] = await insertLines(q, period, kind, end);
     // Merchants whose every candidate another run settled first keep no empty statement.
