@@ -6,12 +6,12 @@
  */
 import path from 'node:path';
 import request from 'supertest';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { WorkflowEngineUnavailable } from '../../src/api/errors';
 import { CHANGE_CHECK_ANSWER_MARGIN_MS } from '../../src/api/subscription/gateway';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
 import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
+import { startApiWorker, type ApiWorker } from '../helpers/api-worker';
 
 const DEADLINE_MS = 1_000;
 
@@ -95,24 +95,16 @@ describe('with no worker polling the task queue', () => {
 describe('with a worker answering the check', () => {
   let h: ApiHarness;
   let product: { merchantId: string; productId: string };
-  let connection: NativeConnection;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: ApiWorker | undefined;
 
   beforeAll(async () => {
     h = await apiHarness();
     product = await catalogue(h);
-    const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, 'fixtures/change-check-workflow.ts'), logger: quiet });
-    connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS });
-    worker = await Worker.create({ connection, taskQueue: h.config.temporal.taskQueue, workflowBundle });
-    running = worker.run();
+    worker = await startApiWorker({ taskQueue: h.config.temporal.taskQueue, workflowsPath: path.resolve(__dirname, 'fixtures/change-check-workflow.ts') });
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await connection?.close();
+    await worker?.stop();
     await h?.close();
   });
 

@@ -5,41 +5,32 @@
  * name with nothing written, and a statement walked from held to paid through the routes.
  */
 import path from 'node:path';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import request from 'supertest';
 import { createNotificationActivities } from '../../src/activities/notices/notifications';
 import { createSettlementActivities } from '../../src/activities/settlement';
 import { upsertProduct } from '../../src/db/repositories/catalog/merchants';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
+import { startApiWorker, type ApiWorker } from '../helpers/api-worker';
 import { registerMerchant } from '../activities/fixtures';
 import { until } from '../helpers/until';
 import { partyHeaders } from '../helpers/signed-party';
 
 let h: ApiHarness;
-let connection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
+let worker: ApiWorker | undefined;
 
 const PERIOD = '202412';
 
 beforeAll(async () => {
   h = await apiHarness();
-  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'), logger: quiet });
-  connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS });
-  worker = await Worker.create({
-    connection,
+  worker = await startApiWorker({
     taskQueue: h.config.temporal.taskQueue,
-    workflowBundle,
+    workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
     activities: { ...createSettlementActivities({ db: h.db }), ...createNotificationActivities({ db: h.db }) },
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await connection?.close();
+  await worker?.stop();
   await h?.close();
 });
 
