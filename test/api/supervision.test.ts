@@ -83,6 +83,9 @@ describe('authentication', () => {
     expect((await request(h.app).get(`${path}/documents/00000000-0000-0000-0000-000000000000`).set(headers)).status).toBe(401);
     expect((await request(h.app).get('/v1/supervisions')).status).toBe(401);
     expect((await signed(asMerchant(), 'get', path)).status).toBe(200);
+    // A signed request for a route that does not exist: 404, not the operators' 401.
+    const unknown = await signed(asMerchant(), 'post', `${path}/no-such-action`, {});
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
   });
 });
 

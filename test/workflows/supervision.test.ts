@@ -15,6 +15,7 @@ import { createSupervisionGateway, type SupervisionGateway } from '../../src/api
 import type { Actor, SupervisionActionBody, SupervisionSnapshot, SupervisionVariant } from '../../src/workflows/supervision/messages';
 import { REMINDER_INTERVAL_MS, REMINDERS_START_AFTER_MS } from '../../src/workflows/supervision/workflow';
 import { addMonths } from '../../src/workflows/supervision/validity';
+import { MerchantIdAttribute, OrderIdAttribute, SupervisionNodeAttribute } from '../../src/shared/search-attributes';
 import { advanceBy, DAY_MS, HOUR_MS, iso, paidOrder, waitUntilParked, workflowSuite, type SubscriptionHarness } from '../helpers/workflow-env';
 
 const suite = workflowSuite({ ownServer: 'supervision' });
@@ -101,6 +102,9 @@ test('when the nodes are walked to acceptance a month after payment without an a
     expect(h.activities.callRefreshInstance).toHaveBeenCalledWith(expect.objectContaining({ scene: 'RENEWAL', orderId: result.orderId, orderLineId: result.orderLineId }));
     await until(() => h.gateway.status(s.subscriptionId), (sub) => sub.expireTime === iso(addMonths(acceptedAtMs, 1)));
     expect(s.timeline()).toEqual(['started', 'requirement.submitted', 'requirement.confirmed', 'completion.confirmed', 'accepted', 'validity.set']);
+    // Findable in the Web UI by order, merchant and node.
+    const attributes = (await suite.client.workflow.getHandle(s.workflowId).describe()).typedSearchAttributes;
+    expect([attributes.get(OrderIdAttribute), attributes.get(MerchantIdAttribute), attributes.get(SupervisionNodeAttribute)]).toEqual([result.orderId, 'merchant-1', 'completed']);
     const completed = h.activities.recordSupervisionStep.mock.calls.at(-1)![0];
     expect(completed).toMatchObject({ node: 'completed', completedAtMs: acceptedAtMs, acceptedAtMs });
     await recordHistory(suite.client, s.workflowId, 'happy-path', 'supervision');

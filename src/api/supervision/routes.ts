@@ -181,7 +181,7 @@ function partyRouter(deps: SupervisionRouterDeps, documents: DocumentStore, part
     await sendDocument(documents, await ownLine(req, res), req.params.documentId, res);
   });
 
-  if (party.type !== 'merchant') return router;
+  if (party.type !== 'merchant') return withNotFound(router);
 
   /** A merchant's action, once the body and the documents it names are checked. */
   const merchantAction = <S extends z.ZodType>(
@@ -217,6 +217,12 @@ function partyRouter(deps: SupervisionRouterDeps, documents: DocumentStore, part
     single: true,
   }));
   merchantAction('appeal', appealSchema, (b) => ({ kind: 'appealed', reason: b.reason, documentIds: b.documentIds }), (b) => ({ ids: b.documentIds, field: 'documentIds' }));
+  return withNotFound(router);
+}
+
+/** A signed party's request for a route that does not exist is a 404, not the operators' 401 further down. */
+function withNotFound(router: Router): Router {
+  router.use((req, _res, next) => next(new AppError(404, 'not_found', `no route for ${req.method} ${req.originalUrl.split('?')[0]}`)));
   return router;
 }
 
