@@ -5,7 +5,7 @@
  * merchant's route sends once they add up), reminding after the step's working days and
  * again after each further such stretch. Every step entered is written to the statement row.
  */
-import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../../shared/errors';
 import { stepKey } from '../../shared/ids';
 import { FulfillmentStatusAttribute, MerchantIdAttribute } from '../../shared/search-attributes';
@@ -128,5 +128,7 @@ export async function statementWorkflow(input: StatementWorkflowInput): Promise<
   await enter('payment', verifier);
   const payer = await operatorStep('payment');
   await enter('paid', payer);
+  // The mark-paid update answers with the step it led to; let it before the run closes.
+  await condition(allHandlersFinished);
   return state;
 }
