@@ -13,6 +13,7 @@ import { KIT_OPERATION_OF, type SyncEventKind } from '../../src/protocol/kit';
 import type { SyncEventRef, TenantSyncSnapshot } from '../../src/workflows/tenant-sync/messages';
 import { waitUntilQuiet, workflowSuite } from '../helpers/workflow-env';
 import { until } from '../helpers/until';
+import { recordHistory } from '../helpers/histories';
 
 const suite = workflowSuite();
 let workflowBundle: WorkflowBundleWithSourceMap;
@@ -128,6 +129,7 @@ test('when users arrive before their application and tenant, then they reach the
   // The tenant first; then, in arrival order, each event as soon as what it needs exists: the
   // organisations (which need only the tenant), the application, and the users that needed it.
   expect(h.calls).toEqual(['e4-tenant#1', 'e2-org#1', 'e3-app#1', 'e1-users#1', 'e1-users#2', 'e1-users#3']);
+  await recordHistory(suite.client, h.workflowId, 'dependency-order', 'tenant-sync');
 });
 
 test('when a call fails, then the later events wait behind it until a retry sends it again, and both sides are told once', async () => {
@@ -155,6 +157,7 @@ test('when a call fails, then the later events wait behind it until a retry send
     expect(await h.gateway.decide(h.workflowId, { action: 'retry', requestedBy: 'ops', reason: 'again' })).toEqual({ kind: 'nothing-to-decide', reason: 'no failed call is waiting for a decision' });
   });
   expect(h.calls).toEqual(['t#1', 'a#1', 'a#1', 'u#1', 'o#1']);
+  await recordHistory(suite.client, h.workflowId, 'failure-held-until-retry', 'tenant-sync');
   expect(h.skips).not.toHaveBeenCalled();
 });
 
@@ -179,6 +182,7 @@ test('when a failed call is skipped, then who and why are recorded, the next cal
     await h.eventually((s) => s.pendingEvents.length === 0 && s.step.name === 'idle');
   });
   expect(h.calls).toEqual(['t#1', 'a#1', 'o#1', 'a2#1', 'u#1', 'u#2']);
+  await recordHistory(suite.client, h.workflowId, 'skip', 'tenant-sync');
   expect(h.skips.mock.calls).toEqual([
     [{ eventId: 'a', call: 0, requestedBy: 'admin@buyer', reason: 'app withdrawn' }],
     [{ eventId: 'u', call: 0, requestedBy: 'ops', reason: 'bad users' }],
@@ -205,6 +209,7 @@ test('when the workflow continues as new while events are pending, then they are
   });
   // The repeated t1 delivery was dropped (seen ids are carried too).
   expect(h.calls).toEqual(['t1#1', 't1#1', 'a1#1', 'u1#1', 'u1#2', 'u2#1']);
+  await recordHistory(suite.client, h.workflowId, 'continue-as-new-with-pending', 'tenant-sync');
 });
 
 test('when the tenant is deleted and nothing is pending, then the workflow ends with its last state', async () => {
@@ -217,4 +222,5 @@ test('when the tenant is deleted and nothing is pending, then the workflow ends 
     expect(await h.gateway.decide(h.workflowId, { action: 'retry', requestedBy: 'ops', reason: 'too late' })).toEqual({ kind: 'ended' });
   });
   expect(h.calls).toEqual(['t#1', 'd#1']);
+  await recordHistory(suite.client, h.workflowId, 'ends-after-tenant-delete', 'tenant-sync');
 });
