@@ -18,7 +18,7 @@ import type { TenantSyncGateway } from './tenant-sync/gateway';
 import { createTenantSyncRouter } from './tenant-sync/routes';
 import type { SettlementGateway } from './settlement/gateway';
 import { createSettlementMerchantRouter, createSettlementOperatorRouter } from './settlement/routes';
-import { startSupervision, supervisionEvents } from './supervision/events';
+import { closeOnUnsubscription, startSupervision, supervisionEvents } from './supervision/events';
 import type { SupervisionGateway } from './supervision/gateway';
 import { createSupervisionOperatorRouter, createSupervisionPartyRouter } from './supervision/routes';
 
@@ -66,8 +66,13 @@ export function createApp(deps: AppDeps): Express {
 
   // Every marketplace event type, by capability: a new family is its handler module and one line here.
   const events = eventTable(
-    // A supervised product's order.paid also starts its supervision.
-    subscriptionEvents({ db: deps.db, gateway: deps.gateway, afterOrderPaid: startSupervision(deps.supervision) }),
+    // A supervised product's order.paid also starts its supervision; its unsubscription closes it.
+    subscriptionEvents({
+      db: deps.db,
+      gateway: deps.gateway,
+      afterOrderPaid: startSupervision(deps.supervision),
+      afterLifecycleEvent: closeOnUnsubscription(deps.db, deps.supervision),
+    }),
     supervisionEvents({ db: deps.db, gateway: deps.supervision }),
     tenantSyncEvents({ db: deps.db, gateway: deps.tenantSync, encryptor: deps.encryptor }),
   );

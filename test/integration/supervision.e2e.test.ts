@@ -156,3 +156,32 @@ test('when a supervised order is paid and walked to acceptance, then the subscri
   expect(change.status).toBe(409);
   expect(change.body.error).toMatchObject({ code: 'supervision_fixed', details: [{ field: 'supervised', reason: 'cannot change once the product has orders' }] });
 });
+
+test('when a supervised order is unsubscribed before acceptance, then its supervision closes and the line never becomes settleable', async () => {
+  const productId = `sup-${randomUUID().slice(0, 8)}`;
+  const registered = await api('PUT', `/v1/merchants/${stack.demo.merchantId}/products/${productId}`, operator(), {
+    name: 'Licence',
+    chargingMode: 'PERIOD',
+    retentionDays: 15,
+    supervised: true,
+    supervisionVariant: 'licence',
+    acceptanceStandard: 'Activation screenshot',
+  });
+  expect(registered.body).toMatchObject({ supervised: true, supervisionVariant: 'licence' });
+  const paid = sampleOrderPaid({ merchantId: stack.demo.merchantId, productId });
+  const line = { orderId: String(paid.data.orderId), orderLineId: String(paid.data.orderLineId) };
+  expect((await send('order.paid', paid.data)).status).toBe(202);
+  await until(() => api('GET', `/v1/orders/${line.orderId}`, operator()), (r) => r.body?.status === 'active');
+  const claimed = await send('licence.claimed', line);
+  expect([claimed.status, (claimed.body as { node: string }).node]).toEqual([202, 'awaiting-activation']);
+
+  const unsubscribed = await send('order.unsubscribed', { subscription: line, orderId: `UN${randomUUID().slice(0, 8)}` });
+  expect(unsubscribed.status).toBe(202);
+  const view = await until(() => api('GET', `/v1/supervisions/${line.orderId}/${line.orderLineId}`, operator()), (r) => r.body?.timeline?.some((e: { action: string }) => e.action === 'order.unsubscribed'));
+  expect(view.body).toMatchObject({ node: 'closed', settleable: false, completedAt: null, validity: null });
+  expect(view.body.timeline.map((e: { action: string }) => e.action)).toEqual(['started', 'licence.claimed', 'order.unsubscribed']);
+  expect(await settleableLines(db, line.orderId)).toEqual([]);
+  // Nothing can move it any more.
+  const activation = await asParty('merchant')('POST', `/v1/supervision/merchant/${line.orderId}/${line.orderLineId}/licence-activation`, {});
+  expect([activation.status, activation.body.error.code]).toEqual([409, 'supervision_ended']);
+});

@@ -230,6 +230,26 @@ test('when a licence is claimed, activated through the merchant and its proof up
   });
 });
 
+test('when the order is unsubscribed during an appeal, then the supervision closes without a validity, refuses further actions, and reminds nobody', async () => {
+  const h = suite.harness();
+  await h.run(async () => {
+    const s = await supervised(h);
+    await s.toDelivery();
+    expect(await s.act({ kind: 'appealed', reason: 'too slow', documentIds: [] }, customer)).toBe('appealed');
+    expect(await s.gw.close(s.workflowId, { eventId: 'evt-unsubscribe', orderId: 'UN-1' })).toBe('signalled');
+    const result = await finished(s);
+    expect(result).toMatchObject({ node: 'closed', remindersSent: 0 });
+    expect(result.validity).toBeUndefined();
+    expect(result.frozenNode).toBeUndefined();
+    expect(s.timeline()).toEqual(['started', 'requirement.submitted', 'requirement.confirmed', 'appealed', 'order.unsubscribed']);
+    expect(h.activities.recordSupervisionStep.mock.calls.at(-1)![0]).toMatchObject({ node: 'closed', entry: { detail: { orderId: 'UN-1', frozenNode: 'in-delivery' } } });
+    expect(h.activities.recordSupervisionStep.mock.calls.at(-1)![0].completedAtMs).toBeUndefined();
+    expect(await s.act({ kind: 'appeal.resolved', outcome: 'resume', reason: 'late' }, operator)).toBe('ended');
+    expect(await s.gw.close(s.workflowId, { eventId: 'evt-again', orderId: 'UN-1' })).toBe('ended');
+    expect(h.activities.callRefreshInstance).not.toHaveBeenCalled();
+  });
+});
+
 test('when a supervision is started twice for the same order line, then the second start is a duplicate and no second flow runs', async () => {
   const h = suite.harness();
   await h.run(async () => {

@@ -43,6 +43,8 @@ export interface SubscriptionEventDeps {
    * what it starts must be idempotent; a WorkflowEngineUnavailable leaves the event unanswered.
    */
   afterOrderPaid?: (paid: PaidOrderAccepted) => Promise<void>;
+  /** Called once a later event reached its running subscription (an unsubscription closes an open supervision); the same rules. */
+  afterLifecycleEvent?: (delivered: { subscriptionWorkflowId: string; event: LifecycleEvent }) => Promise<void>;
 }
 
 const accepted = (eventId: string, workflowId: string, extra: Record<string, unknown> = {}): Answer => ({
@@ -54,7 +56,7 @@ const conflict = (code: string, message: string): Answer => ({ status: 409, body
 
 const ended = (workflowId: string): Answer => conflict('subscription_ended', `subscription ${workflowId} is no longer running`);
 
-export function subscriptionEvents({ db, gateway, afterOrderPaid }: SubscriptionEventDeps): EventTable {
+export function subscriptionEvents({ db, gateway, afterOrderPaid, afterLifecycleEvent }: SubscriptionEventDeps): EventTable {
   /** A later event for a running subscription, delivered as the workflow's lifecycle signal. */
   function signalled<S extends z.ZodType<SubscriptionTarget>>(schema: S, toEvent: (data: z.output<S>, context: DeliveryContext) => LifecycleEvent): EventHandler {
     return eventHandler(schema, async (data) => {
@@ -62,8 +64,11 @@ export function subscriptionEvents({ db, gateway, afterOrderPaid }: Subscription
       return {
         workflowId,
         async deliver(context) {
-          const delivery = await gateway.deliverLifecycleEvent(workflowId, toEvent(data, context));
-          return delivery === 'ended' ? ended(workflowId) : accepted(context.eventId, workflowId);
+          const event = toEvent(data, context);
+          const delivery = await gateway.deliverLifecycleEvent(workflowId, event);
+          if (delivery === 'ended') return ended(workflowId);
+          await afterLifecycleEvent?.({ subscriptionWorkflowId: workflowId, event });
+          return accepted(context.eventId, workflowId);
         },
       };
     });

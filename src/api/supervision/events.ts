@@ -9,7 +9,8 @@
 import { z } from 'zod';
 import type { Db } from '../../db/pool';
 import { postgresDocumentStore } from '../../db/repositories/supervision/documents';
-import { findSupervisedLine } from '../../db/repositories/supervision/supervisions';
+import { findSupervisedLine, supervisedLineOfSubscription } from '../../db/repositories/supervision/supervisions';
+import type { LifecycleEvent } from '../../workflows/subscription/messages';
 import type { SupervisionActionBody } from '../../workflows/supervision/messages';
 import { eventHandler, type Answer, type EventTable } from '../ingress/handlers';
 import type { PaidOrderAccepted } from '../subscription/events';
@@ -112,5 +113,18 @@ export function startSupervision(gateway: SupervisionGateway): (paid: PaidOrderA
         paidAtMs: acceptedAtMs,
       },
     });
+  };
+}
+
+/**
+ * What an unsubscription of a supervised line does (it reached the subscription first): the
+ * open supervision closes. A supervision that had finished already is left as it is.
+ */
+export function closeOnUnsubscription(db: Db, gateway: SupervisionGateway): (delivered: { subscriptionWorkflowId: string; event: LifecycleEvent }) => Promise<void> {
+  return async ({ subscriptionWorkflowId, event }) => {
+    if (event.kind !== 'order.unsubscribed') return;
+    const line = await supervisedLineOfSubscription(db, subscriptionWorkflowId);
+    if (!line) return;
+    await gateway.close(supervisionWorkflowId(line.orderId, line.orderLineId), { eventId: event.eventId, orderId: event.orderId });
   };
 }

@@ -13,10 +13,12 @@ import {
 import { MerchantIdAttribute, OrderIdAttribute, SupervisionNodeAttribute } from '../../shared/search-attributes';
 import {
   supervisionActionUpdate,
+  supervisionClosedSignal,
   supervisionStatusQuery,
   type SupervisedOrder,
   type SupervisionAction,
   type SupervisionAnswer,
+  type SupervisionClosure,
   type SupervisionSnapshot,
   type SupervisionVariant,
   type SupervisionWorkflowInput,
@@ -42,6 +44,8 @@ export interface SupervisionGateway {
   start(input: { order: SupervisedOrder; variant: SupervisionVariant; subscriptionWorkflowId: string }): Promise<{ workflowId: string; duplicate: boolean }>;
   /** A party's or operator's action; refused when it does not fit the node. */
   act(workflowId: string, action: SupervisionAction): Promise<ActionResult>;
+  /** The order's unsubscription: an open supervision closes (`ended`: it had finished already). */
+  close(workflowId: string, closure: SupervisionClosure): Promise<'signalled' | 'ended'>;
   /** The workflow's own view; with a timeout, gives up when no worker answers in time. */
   status(workflowId: string, options?: { timeoutMs?: number }): Promise<SupervisionSnapshot>;
 }
@@ -81,6 +85,16 @@ export function createSupervisionGateway(client: Client, options: { taskQueue: s
         if (error instanceof WorkflowNotFoundError) return { kind: 'ended' };
         // The workflow's validator refused it: the action does not fit the node.
         if (error instanceof WorkflowUpdateFailedError) return { kind: 'refused', reason: error.cause?.message ?? error.message };
+        throw new WorkflowEngineUnavailable(error);
+      }
+    },
+
+    async close(workflowId, closure) {
+      try {
+        await client.workflow.getHandle(workflowId).signal(supervisionClosedSignal, closure);
+        return 'signalled';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return 'ended';
         throw new WorkflowEngineUnavailable(error);
       }
     },

@@ -3,7 +3,7 @@
  * update, so the caller learns at once whether the action fits the node), and the status
  * query. All JSON-plain: they are stored in workflow histories.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SupervisionState } from './state';
 
 export type SupervisionVariant = 'service' | 'licence';
@@ -25,7 +25,9 @@ export type SupervisionNode =
   | 'awaiting-activation'
   | 'awaiting-proof'
   | 'appealed'
-  | 'completed';
+  | 'completed'
+  /** The order was unsubscribed before acceptance: the supervision ends, never settleable. */
+  | 'closed';
 
 export type ActorType = 'customer' | 'merchant' | 'operator' | 'system';
 
@@ -99,6 +101,16 @@ export type SupervisionSnapshot = Pick<
   'variant' | 'node' | 'nodeSinceMs' | 'frozenNode' | 'returns' | 'rejections' | 'appeals' | 'acceptedAtMs' | 'actualActivationMs' | 'validity' | 'validityDelivered' | 'remindersSent'
 > & { workflowId: string; orderId: string; orderLineId: string; merchantId: string };
 
+/** The order line was unsubscribed (refunded): an open supervision closes. */
+export interface SupervisionClosure {
+  /** The webhook-id of the unsubscription. */
+  eventId: string;
+  /** The unsubscribe order. */
+  orderId: string;
+}
+
 /** A party's or an operator's action; refused by the validator when it does not fit the node. */
 export const supervisionActionUpdate = defineUpdate<SupervisionAnswer, [SupervisionAction]>('supervisionAction');
 export const supervisionStatusQuery = defineQuery<SupervisionSnapshot>('supervisionStatus');
+/** The order's unsubscription: a signal, since nobody waits for the supervision's answer. */
+export const supervisionClosedSignal = defineSignal<[SupervisionClosure]>('supervisionClosed');

@@ -4,7 +4,7 @@
  * does not fit (the update's validator), `applyAction` moves the node and queues the
  * timeline entry the workflow then writes.
  */
-import type { Actor, ActorType, SupervisedOrder, SupervisionAction, SupervisionNode, SupervisionSnapshot, SupervisionVariant } from './messages';
+import type { Actor, ActorType, SupervisedOrder, SupervisionAction, SupervisionClosure, SupervisionNode, SupervisionSnapshot, SupervisionVariant } from './messages';
 
 /** One node passed, as the order's timeline shows it. */
 export interface TimelineEntry {
@@ -81,7 +81,7 @@ export function refusal(state: SupervisionState, action: SupervisionAction, nowM
   if (!rule) return `unknown action ${String(action.kind)}`;
   if (!rule.actors.includes(action.actor.type)) return `${action.kind} is not for the ${action.actor.type}`;
   if (rule.variant && rule.variant !== state.variant) return `${action.kind} does not apply to a ${state.variant} supervision`;
-  const open = state.node !== 'completed' && state.node !== 'appealed';
+  const open = !isFinished(state) && state.node !== 'appealed';
   if (rule.from === 'any-open' ? !open : !rule.from.includes(state.node)) {
     return state.node === 'appealed' ? `the supervision is frozen by an appeal until an operator resolves it` : `not possible at node ${state.node}`;
   }
@@ -98,6 +98,20 @@ export function refusal(state: SupervisionState, action: SupervisionAction, nowM
     return 'nothing to accept: the merchant never confirmed completion';
   }
   return undefined;
+}
+
+/** Accepted, or closed by an unsubscription: nothing moves it any more. */
+export function isFinished(state: SupervisionState): boolean {
+  return state.node === 'completed' || state.node === 'closed';
+}
+
+/** An unsubscription closes the supervision wherever it stands (an appeal too); a finished one stays as it is. */
+export function close(state: SupervisionState, closure: SupervisionClosure, nowMs: number): void {
+  if (isFinished(state)) return;
+  const frozenNode = state.frozenNode;
+  state.frozenNode = undefined;
+  moveTo(state, 'closed', nowMs);
+  queueEntry(state, 'order.unsubscribed', { type: 'system', id: 'order-system' }, nowMs, { orderId: closure.orderId, eventId: closure.eventId, ...(frozenNode ? { frozenNode } : {}) });
 }
 
 function moveTo(state: SupervisionState, node: SupervisionNode, nowMs: number): void {

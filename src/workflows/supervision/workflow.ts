@@ -6,6 +6,7 @@
  * manager are reminded every week, with no automatic closure (the rule since 2024-03-05).
  * On acceptance the validity is computed (./validity) and handed to the subscription as its
  * new expiry, through the subscription's own renewal path (refreshInstance to the merchant).
+ * The order's unsubscription (a signal) closes an open supervision: no validity, never settleable.
  */
 import {
   allHandlersFinished,
@@ -24,13 +25,14 @@ import { MerchantIdAttribute, OrderIdAttribute, SupervisionNodeAttribute } from 
 import { lifecycleEventSignal, type OrderRenewedEvent } from '../subscription/messages';
 import {
   supervisionActionUpdate,
+  supervisionClosedSignal,
   supervisionStatusQuery,
   type SupervisionAction,
   type SupervisionSnapshot,
   type SupervisionWorkflowInput,
 } from './messages';
 import { notices, records } from './proxies';
-import { applyAction, initialState, queueEntry, refusal, snapshot, type SupervisionState, type TimelineEntry } from './state';
+import { applyAction, close, initialState, isFinished, queueEntry, refusal, snapshot, type SupervisionState, type TimelineEntry } from './state';
 import { validityAfterAcceptance } from './validity';
 
 const DAY_MS = 86_400_000;
@@ -54,6 +56,7 @@ export async function supervisionWorkflow(input: SupervisionWorkflowInput): Prom
   ]);
 
   setHandler(supervisionStatusQuery, () => snapshot(input.workflowId, state));
+  setHandler(supervisionClosedSignal, (closure) => close(state, closure, Date.now()));
   setHandler(
     supervisionActionUpdate,
     (action: SupervisionAction) => {
@@ -71,7 +74,7 @@ export async function supervisionWorkflow(input: SupervisionWorkflowInput): Prom
 
   for (;;) {
     await writeTimeline(input.workflowId, state);
-    if (state.node === 'completed') break;
+    if (isFinished(state)) break;
     const dueMs = REMINDERS_START_AFTER_MS + state.remindersSent * REMINDER_INTERVAL_MS + state.order.paidAtMs;
     const waitMs = dueMs - Date.now();
     if (waitMs <= 0) {
@@ -85,7 +88,7 @@ export async function supervisionWorkflow(input: SupervisionWorkflowInput): Prom
     }
   }
 
-  await handOverValidity(state);
+  if (state.node === 'completed') await handOverValidity(state);
   await writeTimeline(input.workflowId, state);
   await condition(allHandlersFinished);
   return snapshot(input.workflowId, state);

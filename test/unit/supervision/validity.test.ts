@@ -1,6 +1,6 @@
 /** Validity start (spec §9.1) and the node rules of a supervision, as pure functions. */
 import { addMonths, validityAfterAcceptance } from '../../../src/workflows/supervision/validity';
-import { applyAction, initialState, refusal } from '../../../src/workflows/supervision/state';
+import { applyAction, close, initialState, refusal } from '../../../src/workflows/supervision/state';
 import type { SupervisedOrder, SupervisionAction, SupervisionActionBody } from '../../../src/workflows/supervision/messages';
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -71,5 +71,17 @@ describe('node rules', () => {
     expect(refusal(state, completion(iso(5_000)), 4_000)).toBe('actualActivationTime lies in the future');
     expect(refusal(state, completion(iso(500)), 4_000)).toBe('actualActivationTime lies before the order was paid');
     expect(refusal(state, completion(iso(2_000)), 4_000)).toBeUndefined();
+  });
+
+  test('when a completed supervision is unsubscribed, then it stays completed; an open one closes and refuses every action', () => {
+    const completed = initialState({ variant: 'licence', order, subscriptionWorkflowId: 's' }, 1_000);
+    completed.node = 'completed';
+    close(completed, { eventId: 'e', orderId: 'UN' }, 2_000);
+    expect([completed.node, completed.outbox]).toEqual(['completed', []]);
+
+    const open = initialState({ variant: 'service', order, subscriptionWorkflowId: 's' }, 1_000);
+    close(open, { eventId: 'e', orderId: 'UN' }, 2_000);
+    expect(open.node).toBe('closed');
+    expect(refusal(open, act({ kind: 'appealed', reason: 'r', documentIds: [] }, customer), 3_000)).toBe('not possible at node closed');
   });
 });

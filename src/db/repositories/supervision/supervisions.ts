@@ -117,11 +117,11 @@ export async function supervisionTimeline(q: Queryable, workflowId: string): Pro
   return rows;
 }
 
-/** Open supervisions that have stood at their node since before `beforeMs` (optionally at one node), oldest first. */
+/** Open supervisions (neither completed nor closed) that have stood at their node since before `beforeMs` (optionally at one node), oldest first. */
 export async function stuckSupervisions(q: Queryable, filter: { beforeMs: number; node?: string; limit: number }): Promise<SupervisionRow[]> {
   const { rows } = await q.query<SupervisionRow>(
     `select ${SUPERVISION_COLUMNS} from supervisions
-      where completed_at is null and node_since <= $1::timestamptz and ($2::text is null or node = $2::text)
+      where node not in ('completed', 'closed') and node_since <= $1::timestamptz and ($2::text is null or node = $2::text)
       order by node_since, workflow_id limit $3::int`,
     [new Date(filter.beforeMs).toISOString(), filter.node ?? null, filter.limit],
   );
@@ -188,4 +188,16 @@ export async function supervisionsOfOrder(q: Queryable, orderId: string): Promis
     [orderId],
   );
   return rows;
+}
+
+/** The supervised order line a subscription workflow was started for, if its product is supervised. */
+export async function supervisedLineOfSubscription(q: Queryable, subscriptionWorkflowId: string): Promise<{ orderId: string; orderLineId: string } | undefined> {
+  const { rows } = await q.query<{ orderId: string; orderLineId: string }>(
+    `select l.order_id as "orderId", l.order_line_id as "orderLineId"
+       from order_lines l join products p on p.product_id = l.product_id
+      where l.workflow_id = $1::text and p.supervised
+      limit 1`,
+    [subscriptionWorkflowId],
+  );
+  return rows[0];
 }
