@@ -5,9 +5,14 @@
  *   MERCHANT_SIM_ACCESS_KEY     access key bound to the production address (required)
  *   MERCHANT_SIM_CONTROL_TOKEN  enables /_control behind `Authorization: Bearer <token>` (optional)
  *   MERCHANT_SIM_ASYNC          `true` to provision asynchronously (create answers 000004); default `false`
+ *   MERCHANT_SIM_SYNC_KEY       enables the Kit sync endpoints (spec §7), verified with this sync key
+ *   MERCHANT_SIM_APP_PRIVATE_KEY_FILE  with the sync key: the application's RSA private key (PEM
+ *                               file) that decrypts clientSecret
+ *   MERCHANT_SIM_OAEP_HASH      `sha256` (default) or `sha1`; MERCHANT_SIM_OAEP_ENCODING `base64` (default) or `hex`
  *
- * Prints the production URL; the access key and control token are never printed.
+ * Prints the production URL; the keys and the control token are never printed.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { startMerchantSim } from './server';
 
@@ -20,7 +25,16 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
-});
+  MERCHANT_SIM_SYNC_KEY: z.string().min(1).optional(),
+  MERCHANT_SIM_APP_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+  MERCHANT_SIM_OAEP_HASH: z.enum(['sha256', 'sha1']).default('sha256'),
+  MERCHANT_SIM_OAEP_ENCODING: z.enum(['base64', 'hex']).default('base64'),
+})
+  // The Kit endpoints need both: the key that signs the calls and the key that decrypts the secret.
+  .refine((env) => Boolean(env.MERCHANT_SIM_SYNC_KEY) === Boolean(env.MERCHANT_SIM_APP_PRIVATE_KEY_FILE), {
+    path: ['MERCHANT_SIM_APP_PRIVATE_KEY_FILE'],
+    message: 'MERCHANT_SIM_SYNC_KEY and MERCHANT_SIM_APP_PRIVATE_KEY_FILE go together (the Kit endpoints need both)',
+  });
 
 /** Reads the simulator's keys from the environment; empty values count as unset. */
 function readEnv(env: NodeJS.ProcessEnv): z.infer<typeof envSchema> {
@@ -42,10 +56,20 @@ async function main(): Promise<void> {
     port: env.MERCHANT_SIM_PORT,
     ...(env.MERCHANT_SIM_CONTROL_TOKEN ? { controlToken: env.MERCHANT_SIM_CONTROL_TOKEN } : {}),
     ...(env.MERCHANT_SIM_ASYNC ? { asyncProvisioning: { readyAfterQueries: 1 } } : {}),
+    ...(env.MERCHANT_SIM_SYNC_KEY && env.MERCHANT_SIM_APP_PRIVATE_KEY_FILE
+      ? {
+          kit: {
+            syncKey: env.MERCHANT_SIM_SYNC_KEY,
+            privateKeyPem: readFileSync(env.MERCHANT_SIM_APP_PRIVATE_KEY_FILE, 'utf8'),
+            oaep: { hash: env.MERCHANT_SIM_OAEP_HASH, encoding: env.MERCHANT_SIM_OAEP_ENCODING },
+          },
+        }
+      : {}),
   });
   console.log(`merchant-sim production URL: ${sim.url}`);
   console.log(`merchant-sim provisioning: ${env.MERCHANT_SIM_ASYNC ? 'asynchronous (000004)' : 'synchronous'}`);
   console.log(`merchant-sim control API: ${env.MERCHANT_SIM_CONTROL_TOKEN ? 'enabled at /_control' : 'disabled'}`);
+  console.log(`merchant-sim Kit sync endpoints: ${env.MERCHANT_SIM_SYNC_KEY ? 'enabled' : 'disabled (set MERCHANT_SIM_SYNC_KEY and MERCHANT_SIM_APP_PRIVATE_KEY_FILE)'}`);
 
   const shutdown = (signal: NodeJS.Signals): void => {
     console.log(`merchant-sim: ${signal} received, closing`);
