@@ -61,13 +61,14 @@ export async function statementWorkflow(input: StatementWorkflowInput): Promise<
     },
   );
 
+  /** Writes the step to the statement's row first, so an update answered with it matches what the routes read. */
   async function enter(step: Exclude<StatementStep, 'draft'>, actor?: string, holdReason?: string): Promise<void> {
+    await records.recordStatementStep({ statementNumber: input.statementNumber, step, holdReason: holdReason ?? null });
     state.step = step;
     state.holdReason = holdReason;
     stepStartedMs = Date.now();
     state.steps.push({ step, atMs: stepStartedMs, ...(actor ? { actor } : {}) });
     upsertSearchAttributes([{ key: FulfillmentStatusAttribute, value: `statement:${step}` }]);
-    await records.recordStatementStep({ statementNumber: input.statementNumber, step, holdReason: holdReason ?? null });
   }
 
   /** Waits until `finished`, reminding every `days` working days of the step (when it has a duration). */
