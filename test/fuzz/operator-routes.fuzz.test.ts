@@ -21,6 +21,7 @@ import { BrokenRule, checkNothingWritten, isAbout } from './support/oracles';
 import { FuzzSession, type Exchanged } from './support/session';
 import { fuzzTest, type Tally } from './support/settings';
 import type { WireRequest } from './support/wire';
+import { fillTemplate, routeTemplates } from './support/routes';
 import { changes } from './support/writes';
 
 // The stand-in worker answers the order and instance views' status queries at once (no 2 s wait for a worker).
@@ -275,13 +276,10 @@ describe('operator routes', () => {
       );
       const path = fc.oneof(
         {
+          // Every route the app serves, read from its router: each capability's routes too.
           arbitrary: fc
-            .tuple(
-              fc.constantFrom('/healthz', '/v1/marketplace/events', '/v1/merchants/{a}', '/v1/merchants/{a}/products/{b}', '/v1/orders/{a}', '/v1/orders/{a}/restart', '/v1/instances/{a}'),
-              segment,
-              segment,
-            )
-            .map(([template, a, b]) => template.replace('{a}', a).replace('{b}', b)),
+            .tuple(fc.constantFrom(...routeTemplates(session.h.app)), segment, segment, segment)
+            .map(([template, ...segments]) => fillTemplate(template, segments)),
           weight: 6,
         },
         {
