@@ -62,19 +62,26 @@ function asParty(party: 'merchant' | 'customer', customerId = 'demo-customer') {
   };
 }
 
-const send = (type: string, data: Record<string, unknown>, webhookId?: string): Promise<SentWebhook> => sendMarketplaceEvent(stack.api.url, stack.config.webhook.secret, { type, data }, webhookId);
-
-test('when a supervised order is paid and walked to acceptance, then the subscription expiry moves to the validity end, the merchant gets refreshInstance, and the line becomes settleable', async () => {
+/** Registers a supervised monthly product of the demo merchant; answers its id. */
+async function supervisedProduct(name: string, supervisionVariant: 'service' | 'licence', acceptanceStandard: string): Promise<string> {
   const productId = `sup-${randomUUID().slice(0, 8)}`;
   const registered = await api('PUT', `/v1/merchants/${stack.demo.merchantId}/products/${productId}`, operator(), {
-    name: 'Onboarding service',
+    name,
     chargingMode: 'PERIOD',
     retentionDays: 15,
     supervised: true,
-    acceptanceStandard: 'Signed acceptance report listing every configured module',
+    supervisionVariant,
+    acceptanceStandard,
   });
   expect(registered.status).toBe(201);
-  expect(registered.body).toMatchObject({ supervised: true, supervisionVariant: 'service' });
+  expect(registered.body).toMatchObject({ supervised: true, supervisionVariant, acceptanceStandard });
+  return productId;
+}
+
+const send = (type: string, data: Record<string, unknown>, webhookId?: string): Promise<SentWebhook> => sendMarketplaceEvent(stack.api.url, stack.config.webhook.secret, { type, data }, webhookId);
+
+test('when a supervised order is paid and walked to acceptance, then the subscription expiry moves to the validity end, the merchant gets refreshInstance, and the line becomes settleable', async () => {
+  const productId = await supervisedProduct('Onboarding service', 'service', 'Signed acceptance report listing every configured module');
 
   // Paid: the subscription is provisioned, without an expiry until acceptance.
   const paid = sampleOrderPaid({ merchantId: stack.demo.merchantId, productId });
@@ -158,16 +165,7 @@ test('when a supervised order is paid and walked to acceptance, then the subscri
 });
 
 test('when a supervised order is unsubscribed before acceptance, then its supervision closes and the line never becomes settleable', async () => {
-  const productId = `sup-${randomUUID().slice(0, 8)}`;
-  const registered = await api('PUT', `/v1/merchants/${stack.demo.merchantId}/products/${productId}`, operator(), {
-    name: 'Licence',
-    chargingMode: 'PERIOD',
-    retentionDays: 15,
-    supervised: true,
-    supervisionVariant: 'licence',
-    acceptanceStandard: 'Activation screenshot',
-  });
-  expect(registered.body).toMatchObject({ supervised: true, supervisionVariant: 'licence' });
+  const productId = await supervisedProduct('Licence', 'licence', 'Activation screenshot');
   const paid = sampleOrderPaid({ merchantId: stack.demo.merchantId, productId });
   const line = { orderId: String(paid.data.orderId), orderLineId: String(paid.data.orderLineId) };
   expect((await send('order.paid', paid.data)).status).toBe(202);
