@@ -32,7 +32,7 @@ export interface AcceptedEvent {
    * Writes that belong with the event, made in the transaction that stores it; it may refuse
    * the event by throwing, and then nothing is written. `firstTime` is false on a redelivery.
    */
-  store?(tx: Queryable, stored: { firstTime: boolean; acceptedAt: Date }): Promise<void>;
+  store?(tx: Queryable, stored: { eventId: string; firstTime: boolean; acceptedAt: Date }): Promise<void>;
   /**
    * In place of the ingress's insert and `store`: stores the event together with its writes
    * in one statement (one round trip, no transaction to open), for the events that come in

@@ -46,7 +46,7 @@ export async function storeEvent(
     recorded = await db.withTransaction(async (tx) => {
       const result = await insertInboundEvent(tx, event);
       const row = refuseReuse(result);
-      await store(tx, { firstTime: result.inserted, acceptedAt: row.receivedAt });
+      await store(tx, { eventId: e.eventId, firstTime: result.inserted, acceptedAt: row.receivedAt });
       return row;
     });
   } else recorded = refuseReuse(await insertInboundEvent(db, event));

@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import type { Db } from '../../db/pool';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { findSyncTarget, type SyncTarget } from '../../db/repositories/tenant-sync/merchant-keys';
-import { blankStoredClientSecrets, insertSyncEvent } from '../../db/repositories/tenant-sync/sync-events';
+import { blankStoredClientSecret, insertSyncEvent } from '../../db/repositories/tenant-sync/sync-events';
 import { ensureTenantSync, findTenantSync, type TenantSyncView } from '../../db/repositories/tenant-sync/tenant-syncs';
 import type { Encryptor } from '../../platform/security/encryption';
 import { callsFor, KIT_OPERATION_OF, type SyncEventKind } from '../../protocol/kit';
@@ -94,9 +94,11 @@ export function tenantSyncEvents({ db, gateway, encryptor }: TenantSyncEventDeps
       return {
         workflowId,
         location: `/v1/instances/${encodeURIComponent(data.instanceId)}/tenants/${encodeURIComponent(data.tenantId)}`,
-        async store(tx, { firstTime }) {
-          if (firstTime) await ensureTenantSync(tx, { workflowId, instanceId: data.instanceId, tenantId: data.tenantId, merchantId: target.merchantId });
-          if (prepared.secret !== undefined) await blankStoredClientSecrets(tx);
+        async store(tx, { eventId, firstTime }) {
+          // A redelivery writes nothing: its event row (secret already blanked) and the sync exist.
+          if (!firstTime) return;
+          await ensureTenantSync(tx, { workflowId, instanceId: data.instanceId, tenantId: data.tenantId, merchantId: target.merchantId });
+          if (prepared.secret !== undefined) await blankStoredClientSecret(tx, eventId);
         },
         async deliver({ eventId, acceptedAtMs }) {
           await insertSyncEvent(db, {

@@ -19,6 +19,9 @@ import {
 import type { tenantSyncWorkflow } from '../../workflows/tenant-sync/workflow';
 import { WorkflowEngineUnavailable } from '../errors';
 
+/** How long a retry or skip waits for the tenant's workflow to take it before answering 503. */
+export const DECISION_ANSWER_DEADLINE_MS = 10_000;
+
 /** The workflow id of a tenant's sync: one per instance and tenant. */
 export function tenantSyncWorkflowId(instanceId: string, tenantId: string): string {
   return `tenant-sync:${instanceId}:${tenantId}`;
@@ -64,7 +67,11 @@ export function createTenantSyncGateway(client: Client, options: { taskQueue: st
 
     async decide(workflowId, decision) {
       try {
-        const answer = await client.workflow.getHandle(workflowId).executeUpdate(syncDecisionUpdate, { args: [decision] });
+        // Without a deadline the client waits for a worker to take the update for as long as
+        // none runs, and the webhook or operator with it: past it, 503 and the caller retries.
+        const answer = await client.connection.withDeadline(Date.now() + DECISION_ANSWER_DEADLINE_MS, () =>
+          client.workflow.getHandle(workflowId).executeUpdate(syncDecisionUpdate, { args: [decision] }),
+        );
         return { kind: 'decided', answer };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return { kind: 'ended' };

@@ -176,7 +176,50 @@ export function changeRequested(f: Fixtures, options: { running: boolean }): fc.
     .map(({ t: named, productInfo }) => ({ type: 'order.change_requested', data: { ...named, productInfo } }));
 }
 
+/**
+ * The identity side's tenant sync events (README, Tenant sync): for a running instance (its
+ * tenant's sync starts or is reached) or an unknown one (422), every entity and flag.
+ */
+function tenantSyncEvents(f: Fixtures): fc.Arbitrary<Event> {
+  const base = fc.record({
+    instanceId: fc.oneof({ arbitrary: fc.constantFrom(...f.running.map((r) => r.instanceId)), weight: 3 }, { arbitrary: validId, weight: 1 }),
+    tenantId: fc.constantFrom('tenant-fuzz-1', 'tenant-fuzz-2'),
+    testFlag: fc.option(fc.constantFrom<unknown>('0', '1', 0, 1), { nil: undefined }),
+  });
+  const change = fc.constantFrom('added', 'modified');
+  const appId = fc.constantFrom('app-fuzz-1', 'app-fuzz-2');
+  const user = fc.record(
+    { name: fc.constantFrom('Li Lei', 'Han Meimei'), orgCode: fc.constant('org-1'), role: fc.constantFrom('user', 'admin'), enable: fc.constantFrom<unknown>(true, false, 'true', 'false'), email },
+    { requiredKeys: ['name', 'orgCode', 'role', 'enable'] },
+  );
+  const users = fc.uniqueArray(validId, { minLength: 1, maxLength: 3 }).chain((names) => fc.tuple(...names.map((userName) => user.map((u) => ({ userName, ...u })))));
+  const org = (orgCode: string) => ({ orgCode, orgName: `Org ${orgCode}`, parentCode: orgCode === 'org-1' ? '' : 'org-1' });
+  const event = (type: string, data: fc.Arbitrary<Data>): fc.Arbitrary<Event> => fc.tuple(base, data).map(([b, d]) => ({ type, data: { ...stripUndefined(b), ...d } }));
+  return fc.oneof(
+    change.chain((c) => event(`tenant.${c}`, fc.record({ tenantCode: validId, name: fc.constantFrom('Buyer Co'), domainName: fc.constantFrom('https://buyer.example.com') }))),
+    event('tenant.deleted', fc.constant({})),
+    change.chain((c) => event(`application.${c}`, fc.record({ appId, clientId: validId, clientSecret: fc.string({ minLength: 1, maxLength: 40 }).filter((v) => !v.includes('\u0000')) }))),
+    event('application.deleted', fc.record({ appId })),
+    fc.constantFrom('added', 'modified', 'deleted').chain((c) => event(`users.${c}`, fc.record({ appId, users }))),
+    event('organizations.synced', fc.constant({ orgs: [org('org-1'), org('org-2')] })),
+    fc.constantFrom('added', 'modified', 'deleted').chain((c) => event(`organization.${c}`, fc.constantFrom('org-2', 'org-3').map(org))),
+    // For a tenant no event started: a decision for a running sync waits for a worker, and none runs here.
+    fc
+      .constantFrom('retry', 'skip')
+      .chain((d) => event(`tenant_sync.${d}_requested`, fc.record({ tenantId: fc.constant('tenant-fuzz-never-synced'), requestedBy: fc.constant('admin@buyer.example.com'), reason: fc.constant('the merchant fixed it') }))),
+  );
+}
+
+function stripUndefined(data: Data): Data {
+  return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined));
+}
+
 /** A valid event of any type (change checks never on a running subscription). */
 export function validEvent(f: Fixtures): fc.Arbitrary<Event> {
-  return fc.oneof({ arbitrary: orderPaid(f), weight: 4 }, { arbitrary: laterEvents(f), weight: 4 }, { arbitrary: changeRequested(f, { running: false }), weight: 1 });
+  return fc.oneof(
+    { arbitrary: orderPaid(f), weight: 4 },
+    { arbitrary: laterEvents(f), weight: 4 },
+    { arbitrary: changeRequested(f, { running: false }), weight: 1 },
+    { arbitrary: tenantSyncEvents(f), weight: 2 },
+  );
 }

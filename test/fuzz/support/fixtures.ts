@@ -5,6 +5,7 @@
  * and two pay-per-use items on one order line. Built through the API, except the instance
  * rows, which only a worker would write.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { saveInstanceAppInfo, upsertInstance } from '../../../src/db/repositories/subscription/instances';
 import { sampleOrderPaid } from '../../../src/dev/marketplace-client';
 import { signWebhook } from '../../../src/platform/security/standard-webhooks';
@@ -56,7 +57,11 @@ export async function postSigned(h: ApiHarness, wire: Wire, event: unknown, id =
   return wire.send({ method: 'POST', path: '/v1/marketplace/events', headers: { ...signWebhook(h.config.webhook.secret, id, body), 'content-type': 'application/json' }, body: Buffer.from(body) });
 }
 
-export const merchantBody = { name: 'Fuzz merchant', productionUrl: 'http://127.0.0.1:9/saasproduce', protocolVersion: 'v2', accessKey: 'fuzz-access-key' };
+/** The fixture merchant takes tenant sync too: a sync key, and an application key on its products. */
+export const merchantBody = { name: 'Fuzz merchant', productionUrl: 'http://127.0.0.1:9/saasproduce', protocolVersion: 'v2', accessKey: 'fuzz-access-key', syncKey: 'fuzz-sync-key' };
+
+/** A 3072-bit RSA public key (the shortest the catalogue takes) for the products' applications. */
+const appPublicKey = generateKeyPairSync('rsa', { modulusLength: 3072 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 async function pay(h: ApiHarness, wire: Wire, merchantId: string, productId: string, chargingMode: ChargingMode, orderId: string, orderLineId?: string): Promise<string> {
   const event = sampleOrderPaid({ merchantId, productId, orderId, chargingMode });
@@ -73,7 +78,7 @@ export async function buildFixtures(h: ApiHarness, wire: Wire): Promise<Fixtures
   const products = {} as Record<ChargingMode, string>;
   for (const mode of CHARGING_MODES) {
     products[mode] = uniqueId(`FP-${mode}-`);
-    expectStatus(`product ${mode}`, await putJson(h, wire, `/v1/merchants/${merchantId}/products/${products[mode]}`, { name: mode, chargingMode: mode, retentionDays: 7 }), 201);
+    expectStatus(`product ${mode}`, await putJson(h, wire, `/v1/merchants/${merchantId}/products/${products[mode]}`, { name: mode, chargingMode: mode, retentionDays: 7, appPublicKey }), 201);
   }
   const otherProductId = uniqueId('FP-other-');
   expectStatus('other product', await putJson(h, wire, `/v1/merchants/${otherMerchantId}/products/${otherProductId}`, { name: 'other', chargingMode: 'PERIOD', retentionDays: 3 }), 201);

@@ -102,11 +102,15 @@ export async function listSyncEvents(q: Queryable, workflowId: string, limit = 2
   return rows;
 }
 
-/** Blanks an application event's clientSecret in the ingress's stored payloads (same transaction as the insert). */
-export async function blankStoredClientSecrets(q: Queryable): Promise<void> {
+/**
+ * Blanks the clientSecret in the stored webhook of one event, in the transaction that stores
+ * it: the secret is kept only encrypted, in sync_events.
+ */
+export async function blankStoredClientSecret(q: Queryable, eventId: string): Promise<void> {
   await q.query(
     `update inbound_events
         set payload = jsonb_set(payload, '{data,clientSecret}', '"(stored encrypted in sync_events)"'::jsonb)
-      where event_type in ('application.added', 'application.modified') and (payload -> 'data') ? 'clientSecret'`,
+      where event_id = $1::text and (payload -> 'data') ? 'clientSecret'`,
+    [eventId],
   );
 }
