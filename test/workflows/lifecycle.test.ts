@@ -14,6 +14,7 @@
  */
 import { temporal } from '@temporalio/proto';
 import { recordHistory } from '../helpers/histories';
+import { OWN_ORDER_RENEWALS_NOT_REFUNDED } from '../../src/workflows/subscription/steps/refund-unapplied-orders';
 import { until } from '../helpers/until';
 import type { ChargingMode, LifecycleSettings, RenewalScene } from '../../src/workflows/subscription/messages';
 import {
@@ -252,6 +253,30 @@ test('when the create fails for its whole window while a renewal waits, then the
   expect(refunds[1]!.data).toMatchObject({ orderLineId: renewal.orderLineId, refund: true, reason: expect.stringContaining('has no instance') });
   expect(activities.saveSubscriptionOrder).toHaveBeenLastCalledWith(expect.objectContaining({ orderId: renewal.orderId, kind: 'renewal', status: 'refunded' }));
   await recordHistory(suite.client, workflowId, 'refund-renewal-after-failed-create');
+});
+
+test("when the create fails for its whole window while its supervision's validity waits, then the order is refunded once: the validity names the order itself", async () => {
+  const { activities, gateway, run, pay, eventually } = harness();
+  activities.callNewInstance.mockResolvedValue(outcome('failure', 'newInstance', { resultCode: '000100', error: 'no instance resource' }));
+  const order = await orderExpiringIn(suite.env);
+
+  const { result, workflowId } = await run(async () => {
+    const workflowId = await pay(order);
+    await eventually(workflowId, (s) => s.step.name === 'backing-off');
+    // Accepted while the create retries: the supervision hands the validity over as a renewal of the order itself.
+    const validity = await renewedEvent(suite.env, plusMonths(order.expireTime!, 1), { orderId: order.orderId, orderLineId: order.orderLineId, eventId: `evt-validity-${order.orderId}` });
+    await gateway.deliverLifecycleEvent(workflowId, validity);
+    await eventually(workflowId, (s) => s.pendingEvents === 1);
+    await advanceTimers(suite.env, workflowId, () => false, 3 * HOUR_MS + 10 * MINUTE_MS);
+    return { workflowId, result: await suite.client.workflow.getHandle(workflowId).result() };
+  });
+
+  expect(result).toMatchObject({ status: 'failed', pendingEvents: 0 });
+  const refunds = activities.notifyOrderSystem.mock.calls.map(([c]) => c).filter((c) => c.type === 'order.unsubscribe_requested');
+  expect(refunds.map((c) => c.data.orderId)).toEqual([order.orderId]);
+  expect(activities.saveSubscriptionOrder).not.toHaveBeenCalled();
+  expect(patchIds(await historyEvents(suite.client, workflowId))).toContain(OWN_ORDER_RENEWALS_NOT_REFUNDED);
+  await recordHistory(suite.client, workflowId, 'validity-not-refunded-after-failed-create');
 });
 
 test('when a renewal arrives while a release waits for a restart, then the release completes and the renewal order is refunded, not applied', async () => {

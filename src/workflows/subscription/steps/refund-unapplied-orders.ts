@@ -5,6 +5,7 @@
  * release held for an operator's restart can take days, and the order system may sell a
  * renewal meanwhile. Each such order is refunded once; any other event is only logged.
  */
+import { patched } from '@temporalio/workflow';
 import { stepKey } from '../../../shared/ids';
 import { records } from '../proxies';
 import { tellOrderSystem } from '../bookkeeping';
@@ -12,9 +13,18 @@ import type { Subscription } from '../context';
 import { logIgnored } from '../inbox';
 import type { OrderRenewedEvent, OrderUpgradedEvent } from '../messages';
 
+/**
+ * Change id: a renewal that names the subscription's own order is not a paid order but its
+ * validity, moved by its supervision at acceptance (README, Supervision): it is not refunded,
+ * or the order system would be asked twice to refund the one order.
+ */
+export const OWN_ORDER_RENEWALS_NOT_REFUNDED = 'own-order-renewals-not-refunded';
+
 export async function refundUnappliedOrders(sub: Subscription): Promise<void> {
   for (let event = sub.state.inbox.shift(); event; event = sub.state.inbox.shift()) {
-    if (event.kind === 'order.renewed' || event.kind === 'order.upgraded') await refund(sub, event);
+    if (event.kind === 'order.renewed' && event.orderId === sub.state.order?.orderId && patched(OWN_ORDER_RENEWALS_NOT_REFUNDED)) {
+      logIgnored(sub, event, "the validity of the subscription's own order, moved by its supervision: nothing else was paid");
+    } else if (event.kind === 'order.renewed' || event.kind === 'order.upgraded') await refund(sub, event);
     else logIgnored(sub, event, `subscription ended (status ${sub.state.status})`);
   }
 }
