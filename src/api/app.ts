@@ -10,6 +10,7 @@ import { AppError, errorHandler } from './errors';
 import { eventTable } from './ingress/handlers';
 import { createMarketplaceEventRouter } from './ingress/router';
 import { createMerchantRouter } from './catalog/merchants';
+import { createGovernanceRouter } from './governance/routes';
 import { subscriptionEvents } from './subscription/events';
 import { createInstanceRouter } from './subscription/instances';
 import { createOrderRouter } from './subscription/orders';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createTenantSyncRouter({ db: deps.db, gateway: deps.tenantSync }));
   app.use(createSettlementOperatorRouter({ db: deps.db, gateway: deps.settlement, encryptor: deps.encryptor }));
   app.use(createSupervisionOperatorRouter({ db: deps.db, gateway: deps.supervision }));
+  app.use(createGovernanceRouter({ db: deps.db }));
 
   app.use((req, _res, next) => next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

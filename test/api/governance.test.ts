@@ -1,0 +1,146 @@
+/**
+ * Listing states over HTTP, on real PostgreSQL: operators change a merchant's or a product's
+ * state through the allowed transitions, each change recorded with who and why; a paid order
+ * for a product not on sale, or from a merchant not trading, is refused and nothing stored.
+ */
+import request from 'supertest';
+import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
+
+let h: ApiHarness;
+
+beforeAll(async () => {
+  h = await apiHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const operator = () => ({ authorization: `Bearer ${h.config.operatorToken}`, 'x-operator': 'alice' });
+
+async function merchantWithProduct(): Promise<{ merchantId: string; productId: string }> {
+  const merchantId = uniqueId('M');
+  const productId = uniqueId('P');
+  await request(h.app)
+    .put(`/v1/merchants/${merchantId}`)
+    .set(operator())
+    .send({ name: 'Governed merchant', productionUrl: 'http://127.0.0.1:9/saasproduce', protocolVersion: 'v2', accessKey: 'test-access-key' })
+    .expect(201);
+  await request(h.app).put(`/v1/merchants/${merchantId}/products/${productId}`).set(operator()).send({ name: 'Monthly', chargingMode: 'PERIOD', retentionDays: 7 }).expect(201);
+  return { merchantId, productId };
+}
+
+const productListing = (merchantId: string, productId: string, body: unknown) =>
+  request(h.app).post(`/v1/merchants/${merchantId}/products/${productId}/listing`).set(operator()).send(body as object);
+
+const merchantListing = (merchantId: string, body: unknown) => request(h.app).post(`/v1/merchants/${merchantId}/listing`).set(operator()).send(body as object);
+
+async function changesOf(merchantId: string): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await h.db.query(
+    `select target_type, product_id, from_state, to_state, until, actor, reason from listing_changes where merchant_id = $1 order by change_id`,
+    [merchantId],
+  );
+  return rows;
+}
+
+describe('product listing', () => {
+  it('when an operator hides and relists a product, then each change is recorded with who and why', async () => {
+    // Arrange
+    const { merchantId, productId } = await merchantWithProduct();
+    // Act
+    const hidden = await productListing(merchantId, productId, { state: 'hidden', reason: 'dial tests failing' }).expect(200);
+    await productListing(merchantId, productId, { state: 'on_sale', reason: 'dial tests pass again' }).expect(200);
+    // Assert
+    expect(hidden.body).toMatchObject({ merchantId, productId, state: 'hidden', change: { from: 'on_sale', to: 'hidden', actor: 'alice', reason: 'dial tests failing' } });
+    expect(await changesOf(merchantId)).toEqual([
+      { target_type: 'product', product_id: productId, from_state: 'on_sale', to_state: 'hidden', until: null, actor: 'alice', reason: 'dial tests failing' },
+      { target_type: 'product', product_id: productId, from_state: 'hidden', to_state: 'on_sale', until: null, actor: 'alice', reason: 'dial tests pass again' },
+    ]);
+  });
+
+  it('when a product is permanently delisted, then no later change is allowed: 409 naming why', async () => {
+    const { merchantId, productId } = await merchantWithProduct();
+    await productListing(merchantId, productId, { state: 'permanently_delisted', reason: 'fraudulent self-purchases' }).expect(200);
+
+    const response = await productListing(merchantId, productId, { state: 'on_sale', reason: 'asked nicely' }).expect(409);
+
+    expect(response.body.error).toMatchObject({ code: 'permanently_delisted' });
+    const { rows } = await h.db.query(`select listing_state from products where product_id = $1`, [productId]);
+    expect(rows[0]).toEqual({ listing_state: 'permanently_delisted' });
+    expect(await changesOf(merchantId)).toHaveLength(1);
+  });
+
+  it('when the state is unchanged, then 409 listing_unchanged and nothing recorded', async () => {
+    const { merchantId, productId } = await merchantWithProduct();
+    const response = await productListing(merchantId, productId, { state: 'on_sale', reason: 'just in case' }).expect(409);
+    expect(response.body.error.code).toBe('listing_unchanged');
+    expect(await changesOf(merchantId)).toEqual([]);
+  });
+
+  it('when the body is wrong, then 400 naming the field', async () => {
+    const { merchantId, productId } = await merchantWithProduct();
+    const cases: Array<[unknown, string]> = [
+      [{ state: 'delisted_until', reason: 'content out of date' }, 'until'],
+      [{ state: 'delisted', reason: 'content out of date', until: '2030-01-01T00:00:00Z' }, 'until'],
+      [{ state: 'delisted_until', reason: 'content out of date', until: 'next week' }, 'until'],
+      [{ state: 'delisted_until', reason: 'content out of date', until: '2001-01-01T00:00:00Z' }, 'until'],
+      [{ state: 'gone', reason: 'content out of date' }, 'state'],
+      [{ state: 'hidden' }, 'reason'],
+    ];
+    for (const [body, field] of cases) {
+      const response = await productListing(merchantId, productId, body).expect(400);
+      expect(response.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
+    }
+    expect(await changesOf(merchantId)).toEqual([]);
+  });
+
+  it('when the product belongs to another merchant, then 404 and the product is unchanged', async () => {
+    const mine = await merchantWithProduct();
+    const other = await merchantWithProduct();
+    const response = await productListing(other.merchantId, mine.productId, { state: 'delisted', reason: 'wrong merchant' }).expect(404);
+    expect(response.body.error.code).toBe('product_not_found');
+    const { rows } = await h.db.query(`select listing_state from products where product_id = $1`, [mine.productId]);
+    expect(rows[0]).toEqual({ listing_state: 'on_sale' });
+  });
+
+  it('when a delisting for a period has ended, then the product reads on sale and its next change starts from on_sale', async () => {
+    const { merchantId, productId } = await merchantWithProduct();
+    await productListing(merchantId, productId, { state: 'delisted_until', reason: 'content out of date', until: new Date(Date.now() + 3_600_000).toISOString() }).expect(200);
+    // The period ends: move its end into the past, as time would.
+    await h.db.query(`update products set delisted_until = now() - interval '1 minute' where product_id = $1`, [productId]);
+
+    const response = await productListing(merchantId, productId, { state: 'hidden', reason: 'dial tests failing' }).expect(200);
+
+    expect(response.body.change).toMatchObject({ from: 'on_sale', to: 'hidden' });
+  });
+});
+
+describe('merchant listing', () => {
+  it('when an operator freezes and unfreezes trading, then each change is recorded', async () => {
+    const { merchantId } = await merchantWithProduct();
+    await merchantListing(merchantId, { state: 'trading_frozen', reason: 'five days of failed dial tests' }).expect(200);
+    await merchantListing(merchantId, { state: 'active', reason: 'interface fixed' }).expect(200);
+    expect(await changesOf(merchantId)).toEqual([
+      { target_type: 'merchant', product_id: null, from_state: 'active', to_state: 'trading_frozen', until: null, actor: 'alice', reason: 'five days of failed dial tests' },
+      { target_type: 'merchant', product_id: null, from_state: 'trading_frozen', to_state: 'active', until: null, actor: 'alice', reason: 'interface fixed' },
+    ]);
+  });
+
+  it('when an operator asks for removal, then 409 exit_workflow_required and the merchant is unchanged', async () => {
+    const { merchantId } = await merchantWithProduct();
+    await merchantListing(merchantId, { state: 'exiting', reason: 'merchant asked to leave' }).expect(200);
+    const response = await merchantListing(merchantId, { state: 'removed', reason: 'exit done' }).expect(409);
+    expect(response.body.error.code).toBe('exit_workflow_required');
+    const frozen = await merchantListing(merchantId, { state: 'trading_frozen', reason: 'freeze' }).expect(409);
+    expect(frozen.body.error.code).toBe('transition_not_allowed');
+    const { rows } = await h.db.query(`select listing_state from merchants where merchant_id = $1`, [merchantId]);
+    expect(rows[0]).toEqual({ listing_state: 'exiting' });
+  });
+
+  it('when the merchant is unknown or the body wrong, then 404 or 400 naming the field', async () => {
+    await merchantListing(uniqueId('M'), { state: 'trading_frozen', reason: 'who is this' }).expect(404);
+    const { merchantId } = await merchantWithProduct();
+    const response = await merchantListing(merchantId, { state: 'asleep', reason: 'no' }).expect(400);
+    expect(response.body.error.details[0].field).toBe('state');
+  });
+});
