@@ -4,6 +4,8 @@
  * for a product not on sale, or from a merchant not trading, is refused and nothing stored.
  */
 import request from 'supertest';
+import { sampleOrderPaid } from '../../src/dev/marketplace-client';
+import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
 
 let h: ApiHarness;
@@ -142,5 +144,80 @@ describe('merchant listing', () => {
     const { merchantId } = await merchantWithProduct();
     const response = await merchantListing(merchantId, { state: 'asleep', reason: 'no' }).expect(400);
     expect(response.body.error.details[0].field).toBe('state');
+  });
+});
+
+function postEvent(event: unknown, id = uniqueId('msg_')) {
+  const body = JSON.stringify(event);
+  return request(h.app).post('/v1/marketplace/events').set(signWebhook(h.config.webhook.secret, id, body)).set('content-type', 'application/json').send(body);
+}
+
+/** What a refused order could have left behind: its event, its order, its line. */
+async function storedFor(eventId: string, orderId: string): Promise<{ events: number; orders: number; lines: number }> {
+  const { rows } = await h.db.query<{ events: number; orders: number; lines: number }>(
+    `select (select count(*)::int from inbound_events where event_id = $1) as events,
+            (select count(*)::int from orders where order_id = $2) as orders,
+            (select count(*)::int from order_lines where order_id = $2) as lines`,
+    [eventId, orderId],
+  );
+  return rows[0]!;
+}
+
+describe('order.paid and listing states', () => {
+  it.each([
+    ['hidden', {}],
+    ['delisted', {}],
+    ['delisted_until', { until: new Date(Date.now() + 86_400_000).toISOString() }],
+    ['permanently_delisted', {}],
+  ])('when the product is %s, then order.paid is refused with 422 product_not_on_sale and nothing is stored', async (state, extra) => {
+    // Arrange
+    const { merchantId, productId } = await merchantWithProduct();
+    await productListing(merchantId, productId, { state, reason: 'governance test', ...extra }).expect(200);
+    const event = sampleOrderPaid({ merchantId, productId, orderId: uniqueId('CS') });
+    const eventId = uniqueId('msg_');
+    // Act
+    const response = await postEvent(event, eventId).expect(422);
+    // Assert
+    expect(response.body.error).toMatchObject({ code: 'product_not_on_sale', details: [{ field: 'data.productId', reason: `product is ${state}` }] });
+    expect(await storedFor(eventId, String(event.data.orderId))).toEqual({ events: 0, orders: 0, lines: 0 });
+  });
+
+  it.each(['trading_frozen', 'exiting'])('when the merchant is %s, then order.paid is refused with 422 merchant_not_trading and nothing is stored', async (state) => {
+    const { merchantId, productId } = await merchantWithProduct();
+    await merchantListing(merchantId, { state, reason: 'governance test' }).expect(200);
+    const event = sampleOrderPaid({ merchantId, productId, orderId: uniqueId('CS') });
+    const eventId = uniqueId('msg_');
+
+    const response = await postEvent(event, eventId).expect(422);
+
+    expect(response.body.error).toMatchObject({ code: 'merchant_not_trading', details: [{ field: 'data.merchantId', reason: `merchant is ${state}` }] });
+    expect(await storedFor(eventId, String(event.data.orderId))).toEqual({ events: 0, orders: 0, lines: 0 });
+  });
+
+  it('when a delisting for a period has ended, then the product sells again', async () => {
+    const { merchantId, productId } = await merchantWithProduct();
+    await productListing(merchantId, productId, { state: 'delisted_until', reason: 'content out of date', until: new Date(Date.now() + 3_600_000).toISOString() }).expect(200);
+    await postEvent(sampleOrderPaid({ merchantId, productId, orderId: uniqueId('CS') })).expect(422);
+    // The period ends: move its end into the past, as time would.
+    await h.db.query(`update products set delisted_until = now() - interval '1 second' where product_id = $1`, [productId]);
+    const event = sampleOrderPaid({ merchantId, productId, orderId: uniqueId('CS') });
+    const eventId = uniqueId('msg_');
+
+    await postEvent(event, eventId).expect(202);
+
+    expect(await storedFor(eventId, String(event.data.orderId))).toEqual({ events: 1, orders: 1, lines: 1 });
+  });
+
+  it('when an order taken before the product was delisted is delivered again, then it gets its stored answer, not a refusal', async () => {
+    const { merchantId, productId } = await merchantWithProduct();
+    const event = sampleOrderPaid({ merchantId, productId, orderId: uniqueId('CS') });
+    const eventId = uniqueId('msg_');
+    const first = await postEvent(event, eventId).expect(202);
+    await productListing(merchantId, productId, { state: 'delisted', reason: 'too many failed orders' }).expect(200);
+    await merchantListing(merchantId, { state: 'trading_frozen', reason: 'dial tests failing' }).expect(200);
+
+    const again = await postEvent(event, eventId).expect(202);
+
+    expect(again.body).toEqual(first.body);
   });
 });

@@ -61,23 +61,31 @@ export async function upsertProduct(q: Queryable, p: ProductRow): Promise<{ crea
   return rows[0] ? { created: rows[0].created } : 'conflict';
 }
 
-/** The merchant and one product, in one query: the hot path of every paid order. */
+/**
+ * The merchant and one product, in one query: the hot path of every paid order. With them,
+ * their listing states as they read now (a delisting for a period that has ended reads
+ * on_sale), and, when the order line is named, whether it was already accepted (a redelivery
+ * of an order taken before a delisting is not refused).
+ */
 export async function findMerchantProduct(
   q: Queryable,
-  ids: { merchantId: string; productId: string },
-): Promise<{ merchantFound: boolean; product?: ProductRow }> {
-  const { rows } = await q.query<ProductRow & { merchantFound: boolean }>(
-    `select true as "merchantFound", p.product_id as "productId", p.merchant_id as "merchantId", p.name,
+  ids: { merchantId: string; productId: string; orderId?: string; orderLineId?: string },
+): Promise<{ merchantFound: boolean; merchantState?: string; productState?: string; lineAccepted?: boolean; product?: ProductRow }> {
+  const { rows } = await q.query<ProductRow & { merchantFound: boolean; merchantState: string; productState: string | null; lineAccepted: boolean }>(
+    `select true as "merchantFound", m.listing_state as "merchantState",
+            product_listing_state(p.listing_state, p.delisted_until) as "productState",
+            exists (select 1 from order_lines l where l.order_id = $3::text and l.order_line_id = $4::text) as "lineAccepted",
+            p.product_id as "productId", p.merchant_id as "merchantId", p.name,
             p.charging_mode as "chargingMode", p.retention_days as "retentionDays", p.supervised,
             p.supervision_variant as "supervisionVariant"
        from merchants m left join products p on p.product_id = $2::text
       where m.merchant_id = $1::text`,
-    [ids.merchantId, ids.productId],
+    [ids.merchantId, ids.productId, ids.orderId ?? null, ids.orderLineId ?? null],
   );
   const row = rows[0];
   if (!row) return { merchantFound: false };
-  const { merchantFound, ...product } = row;
-  return { merchantFound, ...(product.productId ? { product } : {}) };
+  const { merchantFound, merchantState, productState, lineAccepted, ...product } = row;
+  return { merchantFound, merchantState, lineAccepted, ...(product.productId ? { product, productState: productState ?? undefined } : {}) };
 }
 
 export async function findProduct(q: Queryable, productId: string): Promise<ProductRow | undefined> {
