@@ -88,6 +88,8 @@ test('when a supervised order is paid and walked to acceptance, then the subscri
   const orderId = String(paid.data.orderId);
   const orderLineId = String(paid.data.orderLineId);
   expect((await send('order.paid', paid.data)).status).toBe(202);
+  // After the API accepted the payment: an activation time may not lie before it.
+  const paidBy = Date.now();
   const order = await until(() => api('GET', `/v1/orders/${orderId}`, operator()), (r) => r.body?.status === 'active');
   const instanceId = order.body.instanceId as string;
   expect((await api('GET', `/v1/instances/${instanceId}`, operator())).body.expireTime ?? null).toBeNull();
@@ -122,7 +124,8 @@ test('when a supervised order is paid and walked to acceptance, then the subscri
   // Completion with the acceptance document and the actual activation time.
   const report = await merchant('POST', `${merchantBase}/documents`, { purpose: 'acceptance', fileName: 'acceptance.pdf', contentType: 'application/pdf', contentBase64: Buffer.from('%PDF-1.7 report').toString('base64') });
   expect(report.status).toBe(201);
-  const activatedAt = new Date(Date.now() - 1000).toISOString();
+  // A second ago, but never before the payment (the whole walk can take under a second).
+  const activatedAt = new Date(Math.max(paidBy, Date.now() - 1000)).toISOString();
   const completed = await merchant('POST', `${merchantBase}/completion`, { resultDescription: 'Configured HR and payroll', actualActivationTime: activatedAt, acceptanceDocumentId: report.body.documentId });
   expect([completed.status, completed.body.node]).toEqual([202, 'awaiting-acceptance']);
 
