@@ -5,6 +5,7 @@
  */
 import request from 'supertest';
 import { sampleOrderPaid } from '../../src/dev/marketplace-client';
+import { updateOrderLineStatus } from '../../src/db/repositories/subscription/orders';
 import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
 
@@ -219,5 +220,65 @@ describe('order.paid and listing states', () => {
     const again = await postEvent(event, eventId).expect(202);
 
     expect(again.body).toEqual(first.body);
+  });
+});
+
+describe('failed orders per product and month', () => {
+  /** Paid order lines of the product, taken in through the webhook, as the subscription stores them. */
+  async function paidLines(merchantId: string, productId: string, count: number): Promise<Array<{ orderId: string; orderLineId: string }>> {
+    const lines = [];
+    for (let i = 0; i < count; i += 1) {
+      const event = sampleOrderPaid({ merchantId, productId, orderId: uniqueId('CS') });
+      await postEvent(event).expect(202);
+      lines.push({ orderId: String(event.data.orderId), orderLineId: String(event.data.orderLineId) });
+    }
+    return lines;
+  }
+
+  /** What the create step writes when its window runs out. */
+  async function failed(productId: string, lines: Array<{ orderId: string; orderLineId: string }>): Promise<void> {
+    for (const line of lines) await updateOrderLineStatus(h.db, { ...line, productId, status: 'failed', failureReason: 'merchant did not provision the instance within 180 minutes' });
+  }
+
+  const failedAt = (orderId: string, at: string) => h.db.query(`update order_lines set updated_at = $2::timestamptz where order_id = $1`, [orderId, at]);
+
+  it('when a product has more than 5 failed orders in a Beijing calendar month, then it is listed with them; 5 in the month is not over the limit', async () => {
+    // Arrange
+    const month = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
+    const monthStartsInBeijing = `${month}-01T00:00:00+08:00`;
+    const over = await merchantWithProduct();
+    const overLines = await paidLines(over.merchantId, over.productId, 6);
+    await failed(over.productId, overLines);
+    // The first second of the month in Beijing (still the previous month in UTC) counts.
+    await failedAt(overLines[0]!.orderId, monthStartsInBeijing);
+    const at = await merchantWithProduct();
+    const atLines = await paidLines(at.merchantId, at.productId, 7);
+    await failed(at.productId, atLines.slice(0, 6));
+    // One second before the month in Beijing belongs to the previous month; the seventh line is still provisioning.
+    await failedAt(atLines[0]!.orderId, new Date(Date.parse(monthStartsInBeijing) - 1000).toISOString());
+    // Act
+    const response = await request(h.app).get(`/v1/governance/failed-orders?month=${month}`).set(operator()).expect(200);
+    // Assert
+    const mine = response.body.products.filter((p: { productId: string }) => p.productId === over.productId || p.productId === at.productId);
+    expect(response.body).toMatchObject({ month, timeZone: 'Asia/Shanghai', limit: 5 });
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ productId: over.productId, merchantId: over.merchantId, listingState: 'on_sale', failedCount: 6 });
+    expect(mine[0].orders.map((o: { orderId: string }) => o.orderId).sort()).toEqual(overLines.map((l) => l.orderId).sort());
+    expect(mine[0].orders[0]).toEqual({
+      orderId: overLines[0]!.orderId,
+      orderLineId: overLines[0]!.orderLineId,
+      failureReason: 'merchant did not provision the instance within 180 minutes',
+      failedAt: new Date(monthStartsInBeijing).toISOString(),
+    });
+    const previous = await request(h.app).get(`/v1/governance/failed-orders?month=${new Date(Date.parse(monthStartsInBeijing) - 1000 + 8 * 3_600_000).toISOString().slice(0, 7)}`).set(operator()).expect(200);
+    expect(previous.body.products.filter((p: { productId: string }) => p.productId === over.productId || p.productId === at.productId)).toEqual([]);
+  });
+
+  it('when the month is not YYYY-MM, then 400 naming month', async () => {
+    for (const month of ['2026-13', '2026-1', 'may']) {
+      const response = await request(h.app).get(`/v1/governance/failed-orders?month=${month}`).set(operator()).expect(400);
+      expect(response.body.error.details[0].field).toBe('month');
+    }
+    await request(h.app).get('/v1/governance/failed-orders').set(operator()).expect(400);
   });
 });

@@ -2,6 +2,7 @@
  * Operator routes on listing states (spec §4, §9.4, §9.5):
  *   POST /v1/merchants/:merchantId/listing                      { state, reason }
  *   POST /v1/merchants/:merchantId/products/:productId/listing  { state, reason, until? }
+ *   GET  /v1/governance/failed-orders?month=YYYY-MM             (failed-orders.ts)
  * A change is checked against the allowed transitions (409 with the code and why when it is
  * not) and recorded in listing_changes with who (X-Operator) and why, in one transaction with
  * the new state.
@@ -10,6 +11,7 @@ import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
 import { lockMerchantListing, lockProductListing, setMerchantListing, setProductListing } from '../../db/repositories/governance/listing';
 import { AppError, invalidRequest } from '../errors';
+import { createFailedOrdersRouter } from './failed-orders';
 import { parsePathId, parseRequestBody } from '../request-body';
 import { merchantListingBodySchema, productListingBodySchema } from './schemas';
 import { merchantTransition, productTransition, type MerchantState, type ProductState, type Verdict } from './transitions';
@@ -25,6 +27,7 @@ function refuseUnless(verdict: Verdict): void {
 export function createGovernanceRouter({ db }: GovernanceRouterDeps): Router {
   const router = Router();
   const json = express.json({ limit: '16kb' });
+  router.use(createFailedOrdersRouter({ db }));
 
   router.post('/v1/merchants/:merchantId/listing', json, async (req, res) => {
     const merchantId = parsePathId(req.params.merchantId, 'merchantId');
