@@ -4,3 +4,4 @@ export { supervisionWorkflow } from './supervision/workflow';
 export { tenantSyncWorkflow } from './tenant-sync/workflow';
 export { billRunWorkflow, settlementWorkflow } from './settlement/workflow';
 export { statementWorkflow } from './settlement/statement';
+export { refundWorkflow } from './refunds/workflow';

@@ -49,6 +49,25 @@ export interface TenantSyncFailedCallback extends CallbackBase {
   data: { instanceId: string; orderId: string; tenantId: string; eventId: string; operation: string; call: number; calls: number; error: string; resultCode?: string };
 }
 
+/**
+ * The verdict on a customer's refund request (spec §9.3): approved with the amount refunded, or
+ * refused with the rule that refused it.
+ */
+export interface RefundDecidedCallback extends CallbackBase {
+  type: 'order.refund_decided';
+  data: {
+    orderId: string;
+    orderLineId: string;
+    refundOrderId: string;
+    approved: boolean;
+    /** `full`: the 5-day no-reason refund; `negotiated`: the amount the merchant agreed to. */
+    kind?: 'full' | 'negotiated';
+    amount?: string;
+    currency?: string;
+    rule?: string;
+  };
+}
+
 export type OrderSystemCallback =
   | InstanceProvisionedCallback
   | UnsubscribeRequestedCallback
@@ -56,6 +75,7 @@ export type OrderSystemCallback =
   | InstanceUpgradedCallback
   | InstanceFreezeCallback
   | InstanceReleasedCallback
-  | TenantSyncFailedCallback;
+  | TenantSyncFailedCallback
+  | RefundDecidedCallback;
 
 export type OrderSystemEventType = OrderSystemCallback['type'];

@@ -1,0 +1,6 @@
+/** The refund's activities, proxied per purpose (presets in ../activity-options). */
+import { proxyActivities } from '@temporalio/workflow';
+import type { OrderSystemActivities } from '../../activities/notices/order-system';
+import { ORDER_SYSTEM_CALLBACK } from '../activity-options';
+
+export const orderSystem = proxyActivities<Pick<OrderSystemActivities, 'notifyOrderSystem'>>(ORDER_SYSTEM_CALLBACK);
