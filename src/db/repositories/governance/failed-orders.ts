@@ -1,7 +1,7 @@
 /**
  * Orders whose create failed because of the merchant's interface (spec §4), counted from the
  * facts the subscription workflows record: an order line reaches status 'failed' only when its
- * create window ran out and it was unsubscribed and refunded; its updated_at, set by that
+ * create window ran out, as the order system is asked to unsubscribe and refund it; its updated_at, set by that
  * write, is taken as the time it failed. No second counter is kept.
  */
 import type { Queryable } from '../../pool';
