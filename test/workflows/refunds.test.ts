@@ -22,9 +22,10 @@ const suite = workflowSuite({ ownServer: 'refunds' });
 const MERCHANT_DEADLINE_MS = 3 * DAY_MS;
 
 /** A provisioned subscription, and a refund request of its line made `paidAgoMs` after payment. */
-async function refundOf(h: SubscriptionHarness, paidAgoMs: number, proposedAmount?: string) {
+async function refundOf(h: SubscriptionHarness, paidAgoMs: number, proposedAmount?: string, options: { endSubscriptionFirst?: boolean } = {}) {
   const order = paidOrder();
   const subscriptionWorkflowId = await h.provision(order);
+  if (options.endSubscriptionFirst) await suite.client.workflow.getHandle(subscriptionWorkflowId).terminate('ended for the test');
   const now = await suite.env.currentTimeMs();
   const workflowId = refundWorkflowId(order.orderId, order.orderLineId);
   const input: RefundWorkflowInput = {
@@ -110,6 +111,16 @@ describe('refundWorkflow', () => {
       expect(elapsed).toBeGreaterThanOrEqual(MERCHANT_DEADLINE_MS - HOUR_MS);
       expect(await r.handle.result()).toMatchObject({ step: 'refused', rule: 'merchant_did_not_answer' });
       expect(verdicts(h)[0]).toMatchObject({ approved: false, rule: 'merchant_did_not_answer' });
+      expect(h.activities.callReleaseInstance).not.toHaveBeenCalled();
+    });
+  });
+
+  it('when the subscription is no longer running, then the refund is still approved and told, and records that the release was not delivered', async () => {
+    const h = suite.harness();
+    await h.run(async () => {
+      const r = await refundOf(h, DAY_MS, undefined, { endSubscriptionFirst: true });
+      expect(await r.handle.result()).toMatchObject({ step: 'approved', releaseDelivered: false });
+      expect(verdicts(h)).toEqual([expect.objectContaining({ approved: true, kind: 'full' })]);
       expect(h.activities.callReleaseInstance).not.toHaveBeenCalled();
     });
   });
