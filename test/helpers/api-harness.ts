@@ -17,6 +17,8 @@ import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/a
 import { createTenantSyncGateway } from '../../src/api/tenant-sync/gateway';
 import { createSettlementGateway } from '../../src/api/settlement/gateway';
 import { createSupervisionGateway } from '../../src/api/supervision/gateway';
+import { createRefundGateway, REFUND_MERCHANT_DECISION_MS } from '../../src/api/refunds/gateway';
+import { DEFAULT_REFUND_POLICY } from '../../src/workflows/refunds/rules';
 
 export interface ApiHarness {
   app: Express;
@@ -63,6 +65,7 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}, options: ApiHarnes
     tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
     settlement: createSettlementGateway(client, { taskQueue: config.temporal.taskQueue, statement: config.settlement.statement }),
     supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
+    refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, policy: DEFAULT_REFUND_POLICY, merchantDecisionTimeoutMs: REFUND_MERCHANT_DECISION_MS }),
     encryptor,
     logger: createLogger('silent'),
     config,
