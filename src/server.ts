@@ -16,8 +16,7 @@ import { createSubscriptionGateway } from './api/subscription/gateway';
 import { createTenantSyncGateway } from './api/tenant-sync/gateway';
 import { createSettlementGateway } from './api/settlement/gateway';
 import { createSupervisionGateway } from './api/supervision/gateway';
-import { createRefundGateway, REFUND_MERCHANT_DECISION_MS } from './api/refunds/gateway';
-import { DEFAULT_REFUND_POLICY } from './workflows/refunds/rules';
+import { createRefundGateway } from './api/refunds/gateway';
 
 export interface RunningApi {
   url: string;
@@ -35,7 +34,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
     settlement: createSettlementGateway(client, { taskQueue: config.temporal.taskQueue, statement: config.settlement.statement }),
     supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
-    refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, policy: DEFAULT_REFUND_POLICY, merchantDecisionTimeoutMs: REFUND_MERCHANT_DECISION_MS }),
+    refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, ...config.refunds }),
     encryptor: encryptorFromConfig(config),
     logger,
     config,

@@ -12,6 +12,7 @@ import { DEFAULT_TASK_QUEUE } from '../shared/task-queues';
 import { mergePolicy, PRODUCTION_POLICY, SCENARIOS, type PolicyTable } from '../workflows/windows/policy';
 import type { LifecycleSettings } from '../workflows/subscription/messages';
 import type { StatementSettings } from '../workflows/settlement/messages';
+import { DEFAULT_REFUND_POLICY, type RefundPolicy } from '../workflows/refunds/rules';
 
 /** Fixed development secrets: public by design, refused in production mode. */
 export const DEVELOPMENT_SECRETS = {
@@ -94,6 +95,9 @@ const envSchema = z.object({
     .regex(/^\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*$/, 'comma-separated dates, e.g. 2026-10-01,2026-10-02')
     .optional(),
   SETTLEMENT_SCHEDULE: booleanFlag.default(true),
+  // Refunds (spec §9.3): the guarantee period (no length in the spec) and the merchant's time to answer a negotiated refund (none in the spec).
+  REFUND_GUARANTEE_DAYS: z.coerce.number().int().min(5).max(366).default(DEFAULT_REFUND_POLICY.guaranteePeriodDays),
+  REFUND_MERCHANT_DECISION_HOURS: z.coerce.number().int().min(1).max(720).default(72),
 });
 
 export interface Config {
@@ -111,6 +115,7 @@ export interface Config {
   policy: PolicyTable;
   lifecycle: LifecycleSettings;
   settlement: SettlementConfig;
+  refunds: { policy: RefundPolicy; merchantDecisionTimeoutMs: number };
 }
 
 export interface SettlementConfig {
@@ -202,6 +207,10 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Readonly<Co
       billHour: e.SETTLEMENT_BILL_HOUR,
       timeZone: e.SETTLEMENT_TIMEZONE,
       statement: { reminders: STATEMENT_REMINDERS, holidays: e.SETTLEMENT_HOLIDAYS ? e.SETTLEMENT_HOLIDAYS.split(',') : [] },
+    },
+    refunds: {
+      policy: { ...DEFAULT_REFUND_POLICY, guaranteePeriodDays: e.REFUND_GUARANTEE_DAYS },
+      merchantDecisionTimeoutMs: e.REFUND_MERCHANT_DECISION_HOURS * 3_600_000,
     },
   };
   for (const key of [config.encryption.primaryKey, ...config.encryption.oldKeys]) {

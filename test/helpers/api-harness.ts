@@ -17,8 +17,7 @@ import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/a
 import { createTenantSyncGateway } from '../../src/api/tenant-sync/gateway';
 import { createSettlementGateway } from '../../src/api/settlement/gateway';
 import { createSupervisionGateway } from '../../src/api/supervision/gateway';
-import { createRefundGateway, REFUND_MERCHANT_DECISION_MS } from '../../src/api/refunds/gateway';
-import { DEFAULT_REFUND_POLICY } from '../../src/workflows/refunds/rules';
+import { createRefundGateway } from '../../src/api/refunds/gateway';
 
 export interface ApiHarness {
   app: Express;
@@ -65,7 +64,7 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}, options: ApiHarnes
     tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
     settlement: createSettlementGateway(client, { taskQueue: config.temporal.taskQueue, statement: config.settlement.statement }),
     supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
-    refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, policy: DEFAULT_REFUND_POLICY, merchantDecisionTimeoutMs: REFUND_MERCHANT_DECISION_MS }),
+    refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, ...config.refunds }),
     encryptor,
     logger: createLogger('silent'),
     config,

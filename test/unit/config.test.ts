@@ -155,6 +155,16 @@ describe('validation of individual keys', () => {
     expect(problems[0]).toMatch(/^PORT: /);
   });
 
+  test('refunds: a 30-day guarantee period and 72 hours for the merchant by default; both settable, out-of-range values reported', () => {
+    expect(loadConfig({}).refunds).toEqual({ policy: { fullRefundDays: 5, selfServiceRefundsPerYear: 10, guaranteePeriodDays: 30 }, merchantDecisionTimeoutMs: 72 * 3_600_000 });
+    const set = loadConfig({ REFUND_GUARANTEE_DAYS: '14', REFUND_MERCHANT_DECISION_HOURS: '24' }).refunds;
+    expect(set).toEqual({ policy: { fullRefundDays: 5, selfServiceRefundsPerYear: 10, guaranteePeriodDays: 14 }, merchantDecisionTimeoutMs: 24 * 3_600_000 });
+    expect(problemsOf({ REFUND_GUARANTEE_DAYS: '4', REFUND_MERCHANT_DECISION_HOURS: '0' }).map((p) => p.split(':')[0]).sort()).toEqual([
+      'REFUND_GUARANTEE_DAYS',
+      'REFUND_MERCHANT_DECISION_HOURS',
+    ]);
+  });
+
   test('PORT=0 (any free port) is allowed', () => {
     expect(loadConfig({ PORT: '0' }).http.port).toBe(0);
   });

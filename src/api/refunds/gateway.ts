@@ -61,6 +61,3 @@ export function createRefundGateway(client: Client, options: RefundGatewayOption
     },
   };
 }
-
-/** How long a merchant has to answer a negotiated refund (ours: the spec gives no review time). */
-export const REFUND_MERCHANT_DECISION_MS = 3 * 24 * 3_600_000;
