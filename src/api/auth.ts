@@ -1,6 +1,9 @@
 /** Operator routes: a bearer token compared in constant time. Party routes (merchants, the order system for a customer): signed requests. */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { Db } from '../db/pool';
+import { findMerchant } from '../db/repositories/catalog/merchants';
+import type { Encryptor } from '../platform/security/encryption';
 import { AppError } from './errors';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
@@ -62,4 +65,20 @@ export function requireSignedParty(options: { idHeader: string; local: string; k
       next(error);
     }
   };
+}
+
+/**
+ * A merchant's signed request (`x-merchant-id`), checked with its own access key: the
+ * authentication of every merchant route (supervision, settlement, refunds). Sets
+ * `res.locals.merchantId`.
+ */
+export function requireSignedMerchant(db: Db, encryptor: Encryptor): RequestHandler {
+  return requireSignedParty({
+    idHeader: 'x-merchant-id',
+    local: 'merchantId',
+    keyOf: async (merchantId) => {
+      const merchant = await findMerchant(db, merchantId);
+      return merchant ? encryptor.decrypt(merchant.accessKeyEnc) : undefined;
+    },
+  });
 }

@@ -5,11 +5,10 @@
  */
 import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
-import { findMerchant } from '../../db/repositories/catalog/merchants';
 import { findRefundableLine } from '../../db/repositories/refunds/order-lines';
 import type { Encryptor } from '../../platform/security/encryption';
 import { refundWorkflowId } from '../../workflows/refunds/messages';
-import { requireSignedParty } from '../auth';
+import { requireSignedMerchant } from '../auth';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
 import { parsePathId, parseRequestBody } from '../request-body';
 import type { RefundGateway } from './gateway';
@@ -26,14 +25,7 @@ function bodyOf(raw: unknown): unknown {
 
 export function createRefundMerchantRouter({ db, gateway, encryptor }: { db: Db; gateway: RefundGateway; encryptor: Encryptor }): Router {
   const router = Router();
-  const signedByMerchant = requireSignedParty({
-    idHeader: 'x-merchant-id',
-    local: 'merchantId',
-    keyOf: async (merchantId) => {
-      const merchant = await findMerchant(db, merchantId);
-      return merchant && encryptor.decrypt(merchant.accessKeyEnc);
-    },
-  });
+  const signedByMerchant = requireSignedMerchant(db, encryptor);
   // Raw, so the signature covers the bytes sent; these routes never reach the operator fence.
   router.use('/v1/refunds/merchant', express.raw({ type: () => true, limit: '16kb' }), signedByMerchant);
 

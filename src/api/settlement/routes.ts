@@ -11,15 +11,14 @@
  *   GET  /v1/settlement/merchant/statements/:statementNumber
  *   POST /v1/settlement/merchant/payment-requests/:requestNumber/invoices  an invoice, checked by the rules of spec §9.2
  */
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
-import { findMerchant } from '../../db/repositories/catalog/merchants';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { insertInvoice, invoiceRequest, lockInvoiceContext } from '../../db/repositories/settlement/invoices';
 import { findStatement, heldStatements, periodSummary, saveBusinessInfo, type StatementView } from '../../db/repositories/settlement/statements';
 import type { Encryptor } from '../../platform/security/encryption';
 import type { StatementActionKind } from '../../workflows/settlement/messages';
-import { requireSignedParty } from '../auth';
+import { requireSignedMerchant } from '../auth';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
 import { parsePathId, parseRequestBody } from '../request-body';
 import type { SettlementGateway } from './gateway';
@@ -115,14 +114,7 @@ function jsonOf(raw: unknown): unknown {
 
 export function createSettlementMerchantRouter({ db, gateway, encryptor }: SettlementRouterDeps): Router {
   const router = Router();
-  const signedByMerchant: RequestHandler = requireSignedParty({
-    idHeader: 'x-merchant-id',
-    local: 'merchantId',
-    keyOf: async (merchantId) => {
-      const merchant = await findMerchant(db, merchantId);
-      return merchant && encryptor.decrypt(merchant.accessKeyEnc);
-    },
-  });
+  const signedByMerchant = requireSignedMerchant(db, encryptor);
   // Raw, so the signature covers the bytes sent; merchant routes must not reach the operator fence.
   router.use('/v1/settlement/merchant', express.raw({ type: () => true, limit: '16kb' }), signedByMerchant);
 

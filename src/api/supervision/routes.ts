@@ -14,7 +14,6 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/pool';
-import { findMerchant } from '../../db/repositories/catalog/merchants';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { postgresDocumentStore, type DocumentPurpose, type DocumentStore, type UploaderType } from '../../db/repositories/supervision/documents';
 import {
@@ -26,7 +25,7 @@ import {
 } from '../../db/repositories/supervision/supervisions';
 import type { Encryptor } from '../../platform/security/encryption';
 import type { Actor, SupervisionActionBody } from '../../workflows/supervision/messages';
-import { requireSignedParty } from '../auth';
+import { requireSignedMerchant, requireSignedParty } from '../auth';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
 import { parsePathId, parseRequestBody } from '../request-body';
 import { checkUpload, UPLOAD_BODY_LIMIT_BYTES } from './documents';
@@ -230,14 +229,7 @@ function withNotFound(router: Router): Router {
 export function createSupervisionPartyRouter(deps: SupervisionRouterDeps): Router {
   const documents = postgresDocumentStore(deps.db);
   const router = Router();
-  const merchantAuth = requireSignedParty({
-    idHeader: 'x-merchant-id',
-    local: 'merchantId',
-    keyOf: async (merchantId) => {
-      const merchant = await findMerchant(deps.db, merchantId);
-      return merchant ? deps.encryptor.decrypt(merchant.accessKeyEnc) : undefined;
-    },
-  });
+  const merchantAuth = requireSignedMerchant(deps.db, deps.encryptor);
   const customerAuth = requireSignedParty({ idHeader: 'x-customer-id', local: 'customerId', keyOf: async () => deps.orderSystemKey });
   router.use('/v1/supervision/merchant', partyRouter(deps, documents, { type: 'merchant', local: 'merchantId', auth: merchantAuth }));
   router.use('/v1/supervision/customer', partyRouter(deps, documents, { type: 'customer', local: 'customerId', auth: customerAuth }));
