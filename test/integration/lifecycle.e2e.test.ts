@@ -8,25 +8,17 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { sampleOrderPaid, sendMarketplaceEvent, type SentWebhook } from '../../src/dev/marketplace-client';
-import { startDevStack, type DevStack } from '../../src/dev/stack';
-import { createDb, type Db } from '../../src/db/pool';
-import { createLogger } from '../../src/platform/logger';
+import type { DevStack } from '../../src/dev/stack';
+import type { Db } from '../../src/db/pool';
 import { until } from '../helpers/until';
+import { startE2eStack } from '../helpers/e2e-stack';
 
 let stack: DevStack;
 let db: Db;
 
 beforeAll(async () => {
-  stack = await startDevStack({
-    databaseUrl: process.env.TEST_DATABASE_URL as string,
-    temporalAddress: process.env.TEST_TEMPORAL_ADDRESS as string,
-    logger: createLogger('silent'),
-    taskQueue: `e2e-lifecycle-${randomUUID()}`,
-    // Reminders 2 s before a trial ends; the global setup migrated the database already.
-    env: { TRIAL_REMINDER_LEAD_HOURS: '0.0006', MIGRATE_ON_START: 'false' },
-    merchant: { refuseChangesTo: ['tiny'] },
-  });
-  db = createDb({ url: process.env.TEST_DATABASE_URL as string, max: 2 });
+  // Reminders 2 s before a trial ends.
+  ({ stack, db } = await startE2eStack('lifecycle', { env: { TRIAL_REMINDER_LEAD_HOURS: '0.0006' }, merchant: { refuseChangesTo: ['tiny'] } }));
 });
 
 afterAll(async () => {

@@ -6,12 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sampleOrderPaid, sendMarketplaceEvent } from '../../src/dev/marketplace-client';
-import { startDevStack, type DevStack } from '../../src/dev/stack';
-import { createLogger } from '../../src/platform/logger';
+import type { DevStack } from '../../src/dev/stack';
 import { until } from '../helpers/until';
 import { startMerchantSim, type MerchantSim } from '../../src/merchant-sim';
-import { createDb, type Db } from '../../src/db/pool';
+import type { Db } from '../../src/db/pool';
 import { encryptorFromConfig } from '../../src/platform/security/keys';
+import { startE2eStack } from '../helpers/e2e-stack';
 
 const FAST_POLICY = JSON.stringify({
   create: { windowMs: 8000, initialIntervalMs: 200, maximumIntervalMs: 1000, pollIntervalMs: 200 },
@@ -23,16 +23,7 @@ let asyncMerchant: MerchantSim;
 const operatorHeaders = (): Record<string, string> => ({ authorization: `Bearer ${stack.config.operatorToken}`, 'content-type': 'application/json' });
 
 beforeAll(async () => {
-  stack = await startDevStack({
-    databaseUrl: process.env.TEST_DATABASE_URL as string,
-    temporalAddress: process.env.TEST_TEMPORAL_ADDRESS as string,
-    logger: createLogger('silent'),
-    taskQueue: `e2e-${randomUUID()}`,
-    // The global setup migrated the database already (and Postgrator, an ES module, cannot
-    // be loaded inside jest's CommonJS sandbox).
-    env: { RETRY_POLICY_JSON: FAST_POLICY, MIGRATE_ON_START: 'false' },
-  });
-  db = createDb({ url: process.env.TEST_DATABASE_URL as string, max: 2 });
+  ({ stack, db } = await startE2eStack('order-paid', { env: { RETRY_POLICY_JSON: FAST_POLICY } }));
 
   // A second merchant that provisions asynchronously (000004, then ready on a later query).
   asyncMerchant = await startMerchantSim({ accessKey: 'async-merchant-key', asyncProvisioning: { readyAfterQueries: 2 } });

@@ -9,26 +9,19 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { sampleOrderPaid, sendMarketplaceEvent, type SentWebhook } from '../../src/dev/marketplace-client';
-import { DEMO_ACCESS_KEY, startDevStack, type DevStack } from '../../src/dev/stack';
-import { createDb, type Db } from '../../src/db/pool';
+import { DEMO_ACCESS_KEY, type DevStack } from '../../src/dev/stack';
+import type { Db } from '../../src/db/pool';
 import { settleableLines } from '../../src/db/repositories/supervision/supervisions';
-import { createLogger } from '../../src/platform/logger';
 import { addMonths } from '../../src/workflows/supervision/validity';
 import { partyHeaders } from '../helpers/signed-party';
 import { until } from '../helpers/until';
+import { startE2eStack } from '../helpers/e2e-stack';
 
 let stack: DevStack;
 let db: Db;
 
 beforeAll(async () => {
-  stack = await startDevStack({
-    databaseUrl: process.env.TEST_DATABASE_URL as string,
-    temporalAddress: process.env.TEST_TEMPORAL_ADDRESS as string,
-    logger: createLogger('silent'),
-    taskQueue: `e2e-supervision-${randomUUID()}`,
-    env: { MIGRATE_ON_START: 'false' },
-  });
-  db = createDb({ url: process.env.TEST_DATABASE_URL as string, max: 2 });
+  ({ stack, db } = await startE2eStack('supervision'));
 });
 
 afterAll(async () => {

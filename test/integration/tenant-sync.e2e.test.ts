@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { sampleOrderPaid, sendMarketplaceEvent, type SentWebhook } from '../../src/dev/marketplace-client';
-import { startDevStack, type DevStack } from '../../src/dev/stack';
-import { createDb, type Db } from '../../src/db/pool';
-import { createLogger } from '../../src/platform/logger';
+import type { DevStack } from '../../src/dev/stack';
+import type { Db } from '../../src/db/pool';
 import { FulfillmentStatusAttribute, InstanceIdAttribute, MerchantIdAttribute, TenantIdAttribute } from '../../src/shared/search-attributes';
 import { until } from '../helpers/until';
+import { startE2eStack } from '../helpers/e2e-stack';
 
 let stack: DevStack;
 let db: Db;
@@ -20,14 +20,7 @@ let temporal: Client;
 const operatorHeaders = (): Record<string, string> => ({ authorization: `Bearer ${stack.config.operatorToken}`, 'content-type': 'application/json', 'x-operator': 'ops@marketplace' });
 
 beforeAll(async () => {
-  stack = await startDevStack({
-    databaseUrl: process.env.TEST_DATABASE_URL as string,
-    temporalAddress: process.env.TEST_TEMPORAL_ADDRESS as string,
-    logger: createLogger('silent'),
-    taskQueue: `e2e-tenant-sync-${randomUUID()}`,
-    env: { MIGRATE_ON_START: 'false' },
-  });
-  db = createDb({ url: process.env.TEST_DATABASE_URL as string, max: 2 });
+  ({ stack, db } = await startE2eStack('tenant-sync'));
   connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS as string });
   temporal = new Client({ connection });
 });
