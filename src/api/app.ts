@@ -32,8 +32,8 @@ export interface AppDeps {
   tenantSync: TenantSyncGateway;
   settlement: SettlementGateway;
   supervision: SupervisionGateway;
-  /** Refund requests (spec §9.3); without it, order.refund_requested is an unknown event type and the refund routes do not exist. */
-  refunds?: RefundGateway;
+  /** Refund requests (spec §9.3): order.refund_requested and the merchant's answer route. */
+  refunds: RefundGateway;
   encryptor: Encryptor;
   logger: Logger;
   config: {
@@ -81,7 +81,7 @@ export function createApp(deps: AppDeps): Express {
     }),
     supervisionEvents({ db: deps.db, gateway: deps.supervision }),
     tenantSyncEvents({ db: deps.db, gateway: deps.tenantSync, encryptor: deps.encryptor }),
-    deps.refunds ? refundEvents({ db: deps.db, gateway: deps.refunds }) : {},
+    refundEvents({ db: deps.db, gateway: deps.refunds }),
   );
   // The webhook authenticates by its signature; everything else is for operators.
   app.use(createMarketplaceEventRouter({ db: deps.db, webhook: deps.config.webhook, events }));
@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): Express {
   // Merchants read their statements and upload invoices, signing each request.
   app.use(createSettlementMerchantRouter({ db: deps.db, gateway: deps.settlement, encryptor: deps.encryptor }));
   // Merchants answer negotiated refunds, signing each request.
-  if (deps.refunds) app.use(createRefundMerchantRouter({ db: deps.db, gateway: deps.refunds, encryptor: deps.encryptor }));
+  app.use(createRefundMerchantRouter({ db: deps.db, gateway: deps.refunds, encryptor: deps.encryptor }));
   app.use('/v1', requireOperator(deps.config.operatorToken));
   app.use(createMerchantRouter({ db: deps.db, encryptor: deps.encryptor, mode: deps.config.mode }));
   app.use(createOrderRouter({ db: deps.db, gateway: deps.gateway }));
