@@ -32,9 +32,10 @@ export async function acceptOrderPaid(q: Queryable, event: InboundEventInsert, o
        from accept_order_paid($1::text, $2::jsonb, $3::text, $4::text, $5::jsonb, $6::text[])`,
     [event.eventId, JSON.stringify(event.payload), event.payloadSha256, event.workflowId, JSON.stringify(order), KEYED_BY_PRODUCT],
   );
-  const { clashingProduct, ...stored } = rows[0] ?? { clashingProduct: null };
-  if (clashingProduct) return { clashingProduct };
-  return splitInserted(stored as Omit<InboundEventRow, 'eventId'> & { inserted: boolean }, event.eventId);
+  const row = rows[0];
+  if (!row) return splitInserted(undefined, event.eventId); // throws: the statement returns one row
+  const { clashingProduct, ...stored } = row;
+  return clashingProduct ? { clashingProduct } : splitInserted(stored, event.eventId);
 }
 
 /** Moves an order line (for pay-per-use: one billing item of it) to a new status. */
