@@ -9,6 +9,8 @@ export const InstanceIdAttribute = defineSearchAttributeKey('InstanceId', Search
 export const TenantIdAttribute = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
 /** Supervision workflows: the node a supervision stands at (spec §9.1). */
 export const SupervisionNodeAttribute = defineSearchAttributeKey('SupervisionNode', SearchAttributeType.KEYWORD);
+/** Exit workflows: the step a merchant's exit stands at (spec §9.4), with MerchantId. */
+export const ExitStepAttribute = defineSearchAttributeKey('ExitStep', SearchAttributeType.KEYWORD);
 
 /** Every custom attribute with its type, for registering them on a server. */
-export const CUSTOM_SEARCH_ATTRIBUTES = [OrderIdAttribute, MerchantIdAttribute, FulfillmentStatusAttribute, InstanceIdAttribute, TenantIdAttribute, SupervisionNodeAttribute] as const;
+export const CUSTOM_SEARCH_ATTRIBUTES = [OrderIdAttribute, MerchantIdAttribute, FulfillmentStatusAttribute, InstanceIdAttribute, TenantIdAttribute, SupervisionNodeAttribute, ExitStepAttribute] as const;
