@@ -11,6 +11,8 @@ export const TenantIdAttribute = defineSearchAttributeKey('TenantId', SearchAttr
 export const SupervisionNodeAttribute = defineSearchAttributeKey('SupervisionNode', SearchAttributeType.KEYWORD);
 /** Exit workflows: the step a merchant's exit stands at (spec §9.4), with MerchantId. */
 export const ExitStepAttribute = defineSearchAttributeKey('ExitStep', SearchAttributeType.KEYWORD);
+/** Settlement workflows: the period `YYYYMM` a bill run or statement settles (spec §9.2). */
+export const SettlementPeriodAttribute = defineSearchAttributeKey('SettlementPeriod', SearchAttributeType.KEYWORD);
 
 /** Every custom attribute with its type, for registering them on a server. */
-export const CUSTOM_SEARCH_ATTRIBUTES = [OrderIdAttribute, MerchantIdAttribute, FulfillmentStatusAttribute, InstanceIdAttribute, TenantIdAttribute, SupervisionNodeAttribute, ExitStepAttribute] as const;
+export const CUSTOM_SEARCH_ATTRIBUTES = [OrderIdAttribute, MerchantIdAttribute, FulfillmentStatusAttribute, InstanceIdAttribute, TenantIdAttribute, SupervisionNodeAttribute, ExitStepAttribute, SettlementPeriodAttribute] as const;
