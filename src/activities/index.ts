@@ -2,13 +2,14 @@
  * All activities, one flat object for the worker: the merge of every capability's factory.
  * The dependencies are interfaces built once in worker.ts (tests pass their own).
  */
+import { createGovernanceActivities, type GovernanceActivityDeps } from './governance';
 import { createNoticeActivities, type NoticeActivityDeps } from './notices';
 import { createSettlementActivities, type SettlementActivityDeps } from './settlement';
 import { createSubscriptionActivities, type SubscriptionActivityDeps } from './subscription';
 import { createSupervisionActivities, type SupervisionActivityDeps } from './supervision';
 import { createTenantSyncActivities, type TenantSyncActivityDeps } from './tenant-sync';
 
-export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps & TenantSyncActivityDeps & SupervisionActivityDeps & SettlementActivityDeps;
+export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps & TenantSyncActivityDeps & SupervisionActivityDeps & SettlementActivityDeps & GovernanceActivityDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTenantSyncActivities(deps),
     ...createSupervisionActivities(deps),
     ...createSettlementActivities(deps),
+    ...createGovernanceActivities(deps),
   };
 }
 

@@ -1,0 +1,13 @@
+/**
+ * The governance capability's activities (spec §4, §9.4, §9.5), one factory per concern merged
+ * here: each engineer adds one import and one spread line.
+ */
+import type { Db } from '../../db/pool';
+
+/** Every governance factory's dependencies; a factory that needs more intersects its own. */
+export type GovernanceActivityDeps = { db: Db };
+
+export function createGovernanceActivities(deps: GovernanceActivityDeps) {
+  void deps;
+  return {};
+}
