@@ -5,7 +5,8 @@
  */
 import type { Db } from '../../db/pool';
 import { insertNotification } from '../../db/repositories/notices/notifications';
-import { computeScope, type ScopeResult } from '../../db/repositories/settlement/scope';
+import { computeScope, type ScopeKind } from '../../db/repositories/settlement/scope';
+import { statementsAfter, type StatementRef } from '../../db/repositories/settlement/statement-pages';
 import { createPaymentRequest, missingBusinessInfo, recordStatementStep, type StatementStep } from '../../db/repositories/settlement/statements';
 
 export interface SettlementActivityDeps {
@@ -18,6 +19,19 @@ export interface StatementStepRecord {
   holdReason: string | null;
 }
 
+/** A computed scope as the bill run keeps it: counts only; it reads the statements in pages. */
+export interface ComputedScope {
+  period: string;
+  added: Record<ScopeKind, number>;
+  statements: number;
+}
+
+export interface StatementPageRequest {
+  period: string;
+  afterMerchantId: string;
+  limit: number;
+}
+
 export interface StepReminder {
   idempotencyKey: string;
   statementNumber: string;
@@ -28,8 +42,12 @@ export interface StepReminder {
 
 export function createSettlementActivities({ db }: SettlementActivityDeps) {
   return {
-    async computeSettlementScope(run: { period: string; startedBy: string }): Promise<ScopeResult> {
-      return computeScope(db, run.period, run.startedBy);
+    async computeSettlementScope(run: { period: string; startedBy: string }): Promise<ComputedScope> {
+      const scope = await computeScope(db, run.period, run.startedBy);
+      return { period: scope.period, added: scope.added, statements: scope.statements.length };
+    },
+    async statementPage(page: StatementPageRequest): Promise<StatementRef[]> {
+      return statementsAfter(db, page.period, page.afterMerchantId, page.limit);
     },
     async recordStatementStep(r: StatementStepRecord): Promise<void> {
       await recordStatementStep(db, r.statementNumber, r.step, r.holdReason);

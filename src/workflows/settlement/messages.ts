@@ -64,19 +64,47 @@ export interface StatementSnapshot {
   remindersSent: number;
 }
 
+/**
+ * How a bill run starts its statements: pages of `pageSize` merchants, each page's children
+ * started together, and a continue-as-new after `statementsPerRun` children, so one run's
+ * history (two events per child) and its pending children stay far below the server's limits
+ * however many merchants a period has.
+ */
+export interface StatementBatching {
+  pageSize: number;
+  statementsPerRun: number;
+}
+
+export const DEFAULT_STATEMENT_BATCHING: StatementBatching = { pageSize: 100, statementsPerRun: 1000 };
+
+/** What a bill run carries into its next run: the scope computed once, and the cursor. */
+export interface SettlementProgress {
+  added: Record<string, number>;
+  statements: number;
+  started: number;
+  /** The last merchant whose statement was started (statements go in merchant id order). */
+  afterMerchantId: string;
+  runs: number;
+}
+
 export interface SettlementWorkflowInput {
   /** `YYYYMM`. */
   period: string;
   startedBy: string;
   statement: StatementSettings;
+  batching?: StatementBatching;
+  /** Set only by the run's own continue-as-new. */
+  progress?: SettlementProgress;
 }
 
 export interface SettlementResult {
   period: string;
   statements: number;
-  /** Statement workflows this run started (a restarted run finds the others running). */
+  /** Statement workflows this bill run started (a restarted run finds the others running). */
   started: number;
   added: Record<string, number>;
+  /** Runs of the chain (1 + its continues-as-new). */
+  runs: number;
 }
 
 /** What the monthly Schedule starts: it picks the period and starts its settlement. */

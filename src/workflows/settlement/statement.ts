@@ -8,7 +8,7 @@
 import { allHandlersFinished, ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../../shared/errors';
 import { stepKey } from '../../shared/ids';
-import { FulfillmentStatusAttribute, MerchantIdAttribute } from '../../shared/search-attributes';
+import { FulfillmentStatusAttribute, MerchantIdAttribute, SettlementPeriodAttribute } from '../../shared/search-attributes';
 import {
   businessInfoSignal,
   invoicesCompleteSignal,
@@ -94,7 +94,12 @@ export async function statementWorkflow(input: StatementWorkflowInput): Promise<
     return done[step] as string;
   }
 
-  upsertSearchAttributes([{ key: MerchantIdAttribute, value: input.merchantId }]);
+  // Operators find statements by period, merchant and step: SettlementPeriod = '202611' AND FulfillmentStatus = 'statement:invoicing'.
+  upsertSearchAttributes([
+    { key: SettlementPeriodAttribute, value: input.period },
+    { key: MerchantIdAttribute, value: input.merchantId },
+    { key: FulfillmentStatusAttribute, value: 'statement:draft' },
+  ]);
   for (;;) {
     const missing = await records.missingBusinessInfo(input.merchantId);
     if (missing.length === 0) break;

@@ -1,24 +1,30 @@
 /**
  * settlementWorkflow: the bill run of one period, `settlement:<YYYYMM>`. It computes the
- * period's scope in PostgreSQL (one activity) and starts one statementWorkflow per merchant,
- * abandoned to live on their own. A restarted run recomputes (settling nothing twice) and
- * finds its statements already running.
+ * period's scope in PostgreSQL (one activity, once per bill run), then starts one
+ * statementWorkflow per merchant, a page at a time in merchant id order, and continues as new
+ * after a batch of them carrying the cursor, so a period of ten thousand merchants never nears
+ * the history limit. Statements are abandoned to live on their own (weeks, past this run and
+ * its continues-as-new); their id reuse policy makes each start once per period, so a
+ * restarted run finds those already started running and starts only the rest.
  *
  * billRunWorkflow: what the monthly Schedule starts. It waits for a working day (the bill
  * run moves to the next working day on holidays), names the previous month, and starts that
  * period's settlement; a period already run is left as it is.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ApplicationFailure, sleep, startChild } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, sleep, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../../shared/errors';
+import { FulfillmentStatusAttribute, SettlementPeriodAttribute } from '../../shared/search-attributes';
 import {
+  DEFAULT_STATEMENT_BATCHING,
   settlementWorkflowId,
   statementWorkflowId,
   type BillRunInput,
+  type SettlementProgress,
   type SettlementResult,
   type SettlementWorkflowInput,
 } from './messages';
-import { scope } from './proxies';
+import { records, scope } from './proxies';
 import { statementWorkflow } from './statement';
 import { nextWorkingMoment, previousPeriod } from './working-days';
 
@@ -33,37 +39,77 @@ async function startAbandoned(start: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** Where a run stands, for the Web UI: `SettlementPeriod = '202611' AND FulfillmentStatus = 'settlement:starting-statements'`. */
+function showStep(period: string, step: string): void {
+  upsertSearchAttributes([
+    { key: SettlementPeriodAttribute, value: period },
+    { key: FulfillmentStatusAttribute, value: step },
+  ]);
+}
+
 export async function settlementWorkflow(input: SettlementWorkflowInput): Promise<SettlementResult> {
-  if (!/^\d{4}(0[1-9]|1[0-2])$/.test(input?.period ?? '')) {
+  const { period } = input ?? {};
+  if (!/^\d{4}(0[1-9]|1[0-2])$/.test(period ?? '')) {
     throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: 'period must be YYYYMM', nonRetryable: true });
   }
-  const computed = await scope.computeSettlementScope({ period: input.period, startedBy: input.startedBy });
-  let started = 0;
-  for (const s of computed.statements) {
-    const fresh = await startAbandoned(() =>
-      startChild(statementWorkflow, {
-        workflowId: statementWorkflowId(input.period, s.merchantId),
-        args: [{ period: input.period, merchantId: s.merchantId, statementNumber: s.statementNumber, settings: input.statement }],
-        parentClosePolicy: 'ABANDON',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    );
-    if (fresh) started += 1;
+  const batching = input.batching ?? DEFAULT_STATEMENT_BATCHING;
+  let progress: SettlementProgress;
+  if (input.progress) {
+    // A continued run: the scope was computed by the first run of this bill run, once.
+    progress = { ...input.progress, runs: input.progress.runs + 1 };
+    showStep(period, 'settlement:starting-statements');
+  } else {
+    showStep(period, 'settlement:computing');
+    const computed = await scope.computeSettlementScope({ period, startedBy: input.startedBy });
+    progress = { added: computed.added, statements: computed.statements, started: 0, afterMerchantId: '', runs: 1 };
+    showStep(period, 'settlement:starting-statements');
   }
-  return { period: input.period, statements: computed.statements.length, started, added: computed.added };
+
+  let startedThisRun = 0;
+  for (;;) {
+    const page = await records.statementPage({ period, afterMerchantId: progress.afterMerchantId, limit: batching.pageSize });
+    const fresh = await Promise.all(
+      page.map((s) =>
+        startAbandoned(() =>
+          startChild(statementWorkflow, {
+            workflowId: statementWorkflowId(period, s.merchantId),
+            args: [{ period, merchantId: s.merchantId, statementNumber: s.statementNumber, settings: input.statement }],
+            // A statement waits weeks for people; the run (and each of its continues-as-new) closes in minutes.
+            parentClosePolicy: 'ABANDON',
+            // One statement per merchant and period, ever: a second run of the period never makes another.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          }),
+        ),
+      ),
+    );
+    progress.started += fresh.filter(Boolean).length;
+    startedThisRun += page.length;
+    if (page.length < batching.pageSize) break;
+    progress.afterMerchantId = page[page.length - 1]!.merchantId;
+    if (startedThisRun >= batching.statementsPerRun || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof settlementWorkflow>({ ...input, batching, progress });
+    }
+  }
+  showStep(period, 'settlement:statements-started');
+  return { period, statements: progress.statements, started: progress.started, added: progress.added, runs: progress.runs };
 }
 
 export async function billRunWorkflow(input: BillRunInput): Promise<{ period: string; started: boolean }> {
   const startMs = nextWorkingMoment(Date.now(), input.statement.holidays);
-  if (startMs > Date.now()) await sleep(startMs - Date.now());
+  if (startMs > Date.now()) {
+    upsertSearchAttributes([{ key: FulfillmentStatusAttribute, value: 'bill-run:waiting-for-working-day' }]);
+    await sleep(startMs - Date.now());
+  }
   const period = previousPeriod(Date.now());
   const started = await startAbandoned(() =>
     startChild(settlementWorkflow, {
       workflowId: settlementWorkflowId(period),
       args: [{ period, startedBy: 'schedule', statement: input.statement }],
+      // The settlement continues as new and outlives this start.
       parentClosePolicy: 'ABANDON',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     }),
   );
+  showStep(period, started ? 'bill-run:settlement-started' : 'bill-run:period-already-run');
   return { period, started };
 }
