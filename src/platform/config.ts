@@ -98,6 +98,10 @@ const envSchema = z.object({
   // Refunds (spec §9.3): the guarantee period (no length in the spec) and the merchant's time to answer a negotiated refund (none in the spec).
   REFUND_GUARANTEE_DAYS: z.coerce.number().int().min(5).max(366).default(DEFAULT_REFUND_POLICY.guaranteePeriodDays),
   REFUND_MERCHANT_DECISION_HOURS: z.coerce.number().int().min(1).max(720).default(72),
+  // Penalties (spec §9.5, whose thresholds and resets are unconfirmed): points count for a rolling
+  // window of days, and reaching the termination points in it terminates the merchant.
+  PENALTY_POINTS_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  PENALTY_TERMINATION_POINTS: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
 export interface Config {
@@ -116,6 +120,15 @@ export interface Config {
   lifecycle: LifecycleSettings;
   settlement: SettlementConfig;
   refunds: { policy: RefundPolicy; merchantDecisionTimeoutMs: number };
+  penalties: PenaltySettings;
+}
+
+/** The points ledger's settings (spec §9.5 leaves thresholds and resets unconfirmed). */
+export interface PenaltySettings {
+  /** Points count for this many days after they are recorded (a rolling window). */
+  windowDays: number;
+  /** Points in the window at which the merchant is terminated (a forced exit). */
+  terminationPoints: number;
 }
 
 export interface SettlementConfig {
@@ -212,6 +225,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Readonly<Co
       policy: { ...DEFAULT_REFUND_POLICY, guaranteePeriodDays: e.REFUND_GUARANTEE_DAYS },
       merchantDecisionTimeoutMs: e.REFUND_MERCHANT_DECISION_HOURS * 3_600_000,
     },
+    penalties: { windowDays: e.PENALTY_POINTS_WINDOW_DAYS, terminationPoints: e.PENALTY_TERMINATION_POINTS },
   };
   for (const key of [config.encryption.primaryKey, ...config.encryption.oldKeys]) {
     if (Buffer.from(key, 'base64').length !== 32) problems.push('DATA_ENCRYPTION_KEY / DATA_ENCRYPTION_OLD_KEYS: each key must be 32 bytes, base64-encoded');
