@@ -60,10 +60,11 @@ export interface RefundDecidedCallback extends CallbackBase {
     orderLineId: string;
     refundOrderId: string;
     approved: boolean;
-    /** `full`: the 5-day no-reason refund; `negotiated`: the amount the merchant agreed to. */
-    kind?: 'full' | 'negotiated';
+    /** `full`: the 5-day no-reason refund; `negotiated`: the amount the merchant agreed to; `merchant_exit`: the marketplace's pro-rata refund on a merchant's exit. */
+    kind?: 'full' | 'negotiated' | 'merchant_exit';
     amount?: string;
     currency?: string;
+    /** The rule that refused it; `merchant_exit` on an exit's refund. */
     rule?: string;
   };
 }
