@@ -4,12 +4,13 @@
  */
 import { createGovernanceActivities, type GovernanceActivityDeps } from './governance';
 import { createNoticeActivities, type NoticeActivityDeps } from './notices';
+import { createRefundActivities, type RefundActivityDeps } from './refunds';
 import { createSettlementActivities, type SettlementActivityDeps } from './settlement';
 import { createSubscriptionActivities, type SubscriptionActivityDeps } from './subscription';
 import { createSupervisionActivities, type SupervisionActivityDeps } from './supervision';
 import { createTenantSyncActivities, type TenantSyncActivityDeps } from './tenant-sync';
 
-export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps & TenantSyncActivityDeps & SupervisionActivityDeps & SettlementActivityDeps & GovernanceActivityDeps;
+export type ActivityDeps = SubscriptionActivityDeps & NoticeActivityDeps & TenantSyncActivityDeps & SupervisionActivityDeps & SettlementActivityDeps & GovernanceActivityDeps & RefundActivityDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSupervisionActivities(deps),
     ...createSettlementActivities(deps),
     ...createGovernanceActivities(deps),
+    ...createRefundActivities(deps),
   };
 }
 

@@ -1,0 +1,2 @@
+/** The refund capability's activities: its request and decision records. */
+export { createRefundActivities, type RefundRecordDeps as RefundActivityDeps } from './records';
