@@ -171,6 +171,8 @@ export function fakeActivities(): FakeActivities {
     missingBusinessInfo: jest.fn(async (_merchantId) => []),
     issuePaymentRequest: jest.fn(async (statementNumber) => `SF-${statementNumber}`),
     remindStatementStep: jest.fn(async (_reminder) => ({ notificationId: '4' })),
+    recordRefundRequested: jest.fn(async (_record) => ({ status: 'pending' as const })),
+    recordRefundSteps: jest.fn(async (_record) => undefined),
   };
   return fakes;
 }
