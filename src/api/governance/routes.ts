@@ -10,6 +10,7 @@
 import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
 import { lockMerchantListing, lockProductListing, setMerchantListing, setProductListing } from '../../db/repositories/governance/listing';
+import { publishingFreeze } from '../../db/repositories/governance/penalties';
 import { AppError, invalidRequest } from '../errors';
 import { createFailedOrdersRouter } from './failed-orders';
 import { parsePathId, parseRequestBody } from '../request-body';
@@ -51,7 +52,8 @@ export function createGovernanceRouter({ db }: GovernanceRouterDeps): Router {
       const product = await lockProductListing(q, { merchantId, productId, ...(body.until ? { until: body.until } : {}) });
       if (!product) throw new AppError(404, 'product_not_found', `product ${productId} is not registered for merchant ${merchantId}`);
       if (product.untilAhead === false) throw invalidRequest([{ field: 'until', reason: 'must be in the future' }]);
-      refuseUnless(productTransition(product.state as ProductState, body.state, product.merchantState as MerchantState));
+      const freeze = await publishingFreeze(q, merchantId);
+      refuseUnless(productTransition(product.state as ProductState, body.state, product.merchantState as MerchantState, freeze?.frozenUntil ?? null));
       return setProductListing(q, { merchantId, productId, from: product.state, to: body.state, until: body.until ?? null, actor, reason: body.reason });
     });
     res.json({ merchantId, productId, state: change.to, until: change.until, change });

@@ -24,10 +24,15 @@ const productMoves: Record<ProductState, readonly ProductState[]> = {
   permanently_delisted: [],
 };
 
-/** Whether a product may go from `from` to `to`; `merchant` is its merchant's state. */
-export function productTransition(from: ProductState, to: ProductState, merchant: MerchantState): Verdict {
+/**
+ * Whether a product may go from `from` to `to`; `merchant` is its merchant's state, and
+ * `publishingFrozenUntil` the end of the merchant's publishing freeze (a penalty, spec §9.5)
+ * while one runs.
+ */
+export function productTransition(from: ProductState, to: ProductState, merchant: MerchantState, publishingFrozenUntil: string | null = null): Verdict {
   if (from === 'permanently_delisted') return { allowed: false, code: 'permanently_delisted', reason: 'a permanently delisted product does not change state again' };
   if (to === 'on_sale' && merchant === 'removed') return { allowed: false, code: 'merchant_removed', reason: 'a removed merchant\'s products cannot go on sale' };
+  if (to === 'on_sale' && publishingFrozenUntil) return { allowed: false, code: 'publishing_frozen', reason: `the merchant's publishing rights are frozen until ${publishingFrozenUntil}` };
   if (!productMoves[from].includes(to)) {
     return from === to
       ? { allowed: false, code: 'listing_unchanged', reason: `the product is already ${from}` }
