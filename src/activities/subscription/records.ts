@@ -1,5 +1,4 @@
 /** Business-state writes the workflows make; each is idempotent, so Temporal may retry it. */
-import type { Db } from '../../db/pool';
 import { insertCallAttempt } from '../../db/repositories/subscription/call-attempts';
 import { upsertInstance } from '../../db/repositories/subscription/instances';
 import { updateOrderLineStatus } from '../../db/repositories/subscription/orders';
@@ -9,16 +8,22 @@ import type { InstanceRecord } from '../../db/repositories/subscription/instance
 import type { OrderLineStatusUpdate } from '../../db/repositories/subscription/orders';
 import type { SubscriptionOrderRecord } from '../../db/repositories/subscription/subscription-orders';
 import { instanceIdTaken } from './instance-id-taken';
+import { createFailedOrderSanctions, type FailedOrderSanctionDeps } from '../governance/failed-orders';
 
 export type { AttemptContext, CallAttemptRecord, InstanceRecord, OrderLineStatusUpdate, SubscriptionOrderRecord };
 
-export function createSubscriptionRecordActivities({ db }: { db: Db }) {
+/** `mailer` (optional) tells a merchant whose product a failed order delisted by e-mail too. */
+export function createSubscriptionRecordActivities(deps: FailedOrderSanctionDeps) {
+  const { db } = deps;
+  const failedOrders = createFailedOrderSanctions(deps);
   return {
     async recordCallAttempt(attempt: CallAttemptRecord): Promise<void> {
       await insertCallAttempt(db, attempt);
     },
     async updateOrderLine(update: OrderLineStatusUpdate): Promise<void> {
       await updateOrderLineStatus(db, update);
+      // A create whose window ran out may put its product over the month's limit of failed orders (spec §4).
+      if (update.status === 'failed') await failedOrders.afterOrderLineFailed(update);
     },
     /** Fails with a non-retryable InstanceIdTaken when the instance id is another subscription's. */
     async saveInstance(instance: InstanceRecord): Promise<void> {

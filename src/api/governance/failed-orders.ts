@@ -1,16 +1,13 @@
 /**
  * GET /v1/governance/failed-orders?month=YYYY-MM: the products over the spec's limit of failed
- * orders in a calendar month (Beijing time), with those orders (spec §4). It reports; it does
- * not delist.
+ * orders in a calendar month (Beijing time), with those orders (spec §4). The delisting itself
+ * happens when the line that goes over the limit fails (activities/governance/failed-orders.ts).
  */
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/pool';
-import { productsOverFailedOrderLimit } from '../../db/repositories/governance/failed-orders';
+import { FAILED_ORDERS_MONTHLY_LIMIT, productsOverFailedOrderLimit } from '../../db/repositories/governance/failed-orders';
 import { invalidInput } from '../errors';
-
-/** Spec §4: more than 5 orders in one calendar month failed because of interface errors → delisted. */
-export const FAILED_ORDERS_MONTHLY_LIMIT = 5;
 
 const querySchema = z.object({
   month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a calendar month as YYYY-MM'),
