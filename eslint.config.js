@@ -45,7 +45,7 @@ module.exports = tseslint.config(
     // Routes and handlers get domain results from a capability's gateway ("ended", a verdict,
     // WorkflowEngineUnavailable); only the gateway knows the Temporal SDK and its errors.
     files: ['src/api/**/*.ts'],
-    ignores: ['**/gateway.ts'],
+    ignores: ['**/gateway.ts', '**/*-gateway.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@temporalio/*'], message: 'only a gateway (src/api/<capability>/gateway.ts) imports the Temporal SDK' }] }],
     },
