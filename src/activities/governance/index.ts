@@ -3,11 +3,15 @@
  * here: each engineer adds one import and one spread line.
  */
 import type { Db } from '../../db/pool';
+import { createDialTestActivities, type DialTestActivityDeps } from './dial-tests';
+import { createExitActivities } from './exit';
 
 /** Every governance factory's dependencies; a factory that needs more intersects its own. */
-export type GovernanceActivityDeps = { db: Db };
+export type GovernanceActivityDeps = { db: Db } & DialTestActivityDeps;
 
 export function createGovernanceActivities(deps: GovernanceActivityDeps) {
-  void deps;
-  return {};
+  return {
+    ...createExitActivities(deps),
+    ...createDialTestActivities(deps),
+  };
 }
