@@ -5,3 +5,5 @@ export { tenantSyncWorkflow } from './tenant-sync/workflow';
 export { billRunWorkflow, settlementWorkflow } from './settlement/workflow';
 export { statementWorkflow } from './settlement/statement';
 export { refundWorkflow } from './refunds/workflow';
+export { exitWorkflow } from './governance/exit/workflow';
+export { dialTestRunWorkflow, merchantDialTestsWorkflow } from './governance/dial-tests/workflow';
