@@ -171,6 +171,16 @@ export function fakeActivities(): FakeActivities {
     missingBusinessInfo: jest.fn(async (_merchantId) => []),
     issuePaymentRequest: jest.fn(async (statementNumber) => `SF-${statementNumber}`),
     remindStatementStep: jest.fn(async (_reminder) => ({ notificationId: '4' })),
+    // The exit (governance): a merchant with nothing blocking, no live subscription.
+    beginExit: jest.fn(async (_start) => ({ merchantState: 'active' })),
+    checkExitPreconditions: jest.fn(async (_merchantId) => ({ merchantState: 'exiting', productsToDelist: [], blocking: [] })),
+    recordExitProgress: jest.fn(async (_progress) => undefined),
+    delistProductsForExit: jest.fn(async (_actor) => []),
+    setMerchantStateForExit: jest.fn(async (_change) => true),
+    liveSubscriptions: jest.fn(async (_merchantId) => []),
+    unreleasedSubscriptions: jest.fn(async (_workflowIds) => []),
+    removeMerchant: jest.fn(async (_actor) => undefined),
+    compileExitRecord: jest.fn(async (_record) => undefined),
     recordRefundRequested: jest.fn(async (_record) => ({ status: 'pending' as const })),
     recordRefundSteps: jest.fn(async (_record) => undefined),
   };
