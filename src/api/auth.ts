@@ -3,6 +3,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Db } from '../db/pool';
 import { findMerchant } from '../db/repositories/catalog/merchants';
+import { isMerchantRemoved } from '../db/repositories/governance/exit';
 import type { Encryptor } from '../platform/security/encryption';
 import { AppError } from './errors';
 
@@ -70,13 +71,15 @@ export function requireSignedParty(options: { idHeader: string; local: string; k
 /**
  * A merchant's signed request (`x-merchant-id`), checked with its own access key: the
  * authentication of every merchant route (supervision, settlement, refunds). Sets
- * `res.locals.merchantId`.
+ * `res.locals.merchantId`. A merchant removed at its exit is refused with 403 `merchant_removed`.
  */
 export function requireSignedMerchant(db: Db, encryptor: Encryptor): RequestHandler {
   return requireSignedParty({
     idHeader: 'x-merchant-id',
     local: 'merchantId',
     keyOf: async (merchantId) => {
+      // Removed at its exit (spec §9.4): its key was erased, and its requests are refused for good.
+      if (await isMerchantRemoved(db, merchantId)) throw new AppError(403, 'merchant_removed', `merchant ${merchantId} was removed at its exit; its credentials are revoked`);
       const merchant = await findMerchant(db, merchantId);
       return merchant ? encryptor.decrypt(merchant.accessKeyEnc) : undefined;
     },
