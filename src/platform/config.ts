@@ -102,6 +102,14 @@ const envSchema = z.object({
   // window of days, and reaching the termination points in it terminates the merchant.
   PENALTY_POINTS_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   PENALTY_TERMINATION_POINTS: z.coerce.number().int().min(1).max(1000).default(50),
+  // Dial tests (spec §1.6, §4): replayed every morning and afternoon; consecutive failed days freeze trading.
+  DIAL_TEST_SCHEDULE: booleanFlag.default(true),
+  DIAL_TEST_HOURS: z
+    .string()
+    .regex(/^([01]?\d|2[0-3])(,([01]?\d|2[0-3]))*$/, 'comma-separated hours 0–23, e.g. 9,15')
+    .default('9,15'),
+  DIAL_TEST_TIMEZONE: z.string().min(1).default('Asia/Shanghai'),
+  DIAL_TEST_FAILED_DAYS: z.coerce.number().int().min(1).max(30).default(5),
 });
 
 export interface Config {
@@ -121,6 +129,17 @@ export interface Config {
   settlement: SettlementConfig;
   refunds: { policy: RefundPolicy; merchantDecisionTimeoutMs: number };
   penalties: PenaltySettings;
+  dialTests: DialTestConfig;
+}
+
+export interface DialTestConfig {
+  /** Whether the worker registers the dial-test Schedule. */
+  schedule: boolean;
+  /** Hours of the day the runs start, in `timeZone` (default 9 and 15: morning and afternoon). */
+  hours: number[];
+  timeZone: string;
+  /** Consecutive failed days that freeze trading and hide the product (spec: 5). */
+  failedDaysToFreeze: number;
 }
 
 /** The points ledger's settings (spec §9.5 leaves thresholds and resets unconfirmed). */
@@ -226,6 +245,12 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Readonly<Co
       merchantDecisionTimeoutMs: e.REFUND_MERCHANT_DECISION_HOURS * 3_600_000,
     },
     penalties: { windowDays: e.PENALTY_POINTS_WINDOW_DAYS, terminationPoints: e.PENALTY_TERMINATION_POINTS },
+    dialTests: {
+      schedule: e.DIAL_TEST_SCHEDULE,
+      hours: [...new Set(e.DIAL_TEST_HOURS.split(',').map(Number))].sort((a, b) => a - b),
+      timeZone: e.DIAL_TEST_TIMEZONE,
+      failedDaysToFreeze: e.DIAL_TEST_FAILED_DAYS,
+    },
   };
   for (const key of [config.encryption.primaryKey, ...config.encryption.oldKeys]) {
     if (Buffer.from(key, 'base64').length !== 32) problems.push('DATA_ENCRYPTION_KEY / DATA_ENCRYPTION_OLD_KEYS: each key must be 32 bytes, base64-encoded');
