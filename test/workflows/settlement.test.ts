@@ -6,13 +6,27 @@
  */
 import { createSettlementGateway } from '../../src/api/settlement/gateway';
 import {
+  settlementWorkflowId,
   statementStatusQuery,
   statementWorkflowId,
   type StatementSettings,
   type StatementSnapshot,
 } from '../../src/workflows/settlement/messages';
 import { statementWorkflow } from '../../src/workflows/settlement/statement';
-import { advanceTimers, DAY_MS, HOUR_MS, waitUntilParked, workflowSuite, type SubscriptionHarness } from '../helpers/workflow-env';
+import { billRunWorkflow, settlementWorkflow } from '../../src/workflows/settlement/workflow';
+import { defaultPayloadConverter } from '@temporalio/common';
+import {
+  advanceTimers,
+  DAY_MS,
+  eventTimeMs,
+  fulfillmentStatuses,
+  historyEvents,
+  HOUR_MS,
+  waitUntilParked,
+  workflowSuite,
+  type SubscriptionHarness,
+} from '../helpers/workflow-env';
+import { recordHistory } from '../helpers/histories';
 import { until } from '../helpers/until';
 
 const suite = workflowSuite({ ownServer: 'settlement' });
@@ -103,6 +117,12 @@ describe('statementWorkflow', () => {
     expect(h.activities.recordStatementStep.mock.calls.map(([r]) => r.step)).toEqual(['review', 'countersign', 'payment-request', 'invoicing', 'verification', 'payment', 'paid']);
     expect(h.activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey)).toEqual([`${s.workflowId}:sent`, `${s.workflowId}:invoice-requested`]);
     expect(h.activities.remindStatementStep).toHaveBeenCalledTimes(1);
+    // Findable in the Web UI by period, merchant and step.
+    const events = await historyEvents(suite.client, s.workflowId);
+    expect(fulfillmentStatuses(events)).toEqual(['statement:draft', 'statement:review', 'statement:countersign', 'statement:payment-request', 'statement:invoicing', 'statement:verification', 'statement:payment', 'statement:paid']);
+    expect(attributeValues(events, 'SettlementPeriod')).toEqual([s.period]);
+    expect(attributeValues(events, 'MerchantId')).toEqual([s.merchantId]);
+    await recordHistory(suite.client, s.workflowId, 'statement-every-step', 'settlement');
   });
 
   it('when the merchant lacks business information, then the statement is held with that reason until it arrives', async () => {
@@ -124,26 +144,88 @@ describe('statementWorkflow', () => {
       ['held', 'business information incomplete: taxId missing'],
       ['review', null],
     ]);
+    await recordHistory(suite.client, s.workflowId, 'statement-held-released', 'settlement');
   });
 });
 
+/** A fake page of statements over `merchants` (sorted), as the real activity reads them. */
+function pagesOver(merchants: string[]) {
+  return async ({ period, afterMerchantId, limit }: { period: string; afterMerchantId: string; limit: number }) =>
+    merchants.filter((m) => m > afterMerchantId).slice(0, limit).map((merchantId) => ({ merchantId, statementNumber: `ST${period}-${merchantId}` }));
+}
+
+const uniquePeriod = (): string => `20${String(10 + (Date.now() % 80)).padStart(2, '0')}0${1 + (Date.now() % 9)}`;
+
+/** The values a search attribute took in a history, in order (started with, then each upsert). */
+function attributeValues(events: Awaited<ReturnType<typeof historyEvents>>, name: string): string[] {
+  return events.flatMap((e) => {
+    const payload = (e.workflowExecutionStartedEventAttributes ?? e.upsertWorkflowSearchAttributesEventAttributes)?.searchAttributes?.indexedFields?.[name];
+    if (!payload) return [];
+    const value = defaultPayloadConverter.fromPayload(payload as Parameters<typeof defaultPayloadConverter.fromPayload>[0]);
+    return [String(Array.isArray(value) ? value[0] : value)];
+  });
+}
+
 describe('settlementWorkflow', () => {
+  it('when a period has more statements than one run starts, then it continues as new with the cursor, computes the scope once and starts each statement once', async () => {
+    const h = suite.harness();
+    const period = uniquePeriod();
+    const stamp = Date.now().toString(36);
+    const merchants = ['MA', 'MB', 'MC', 'MD', 'ME'].map((m) => `${m}-${stamp}`);
+    h.activities.computeSettlementScope.mockImplementation(async (run) => ({ period: run.period, added: { order: 5, renewal: 0, upgrade: 0, refund: 0 }, statements: merchants.length }));
+    h.activities.statementPage.mockImplementation(pagesOver(merchants));
+    suite.started.push(settlementWorkflowId(period), ...merchants.map((m) => statementWorkflowId(period, m)));
+    const statementRuns = async (merchantId: string) => (await historyEvents(suite.client, statementWorkflowId(period, merchantId))).length;
+    await h.run(async () => {
+      // An earlier, interrupted run of the period already started MB's statement.
+      await suite.client.workflow.start(statementWorkflow, {
+        workflowId: statementWorkflowId(period, merchants[1]!),
+        taskQueue: h.taskQueue,
+        args: [{ period, merchantId: merchants[1]!, statementNumber: `ST${period}-${merchants[1]}`, settings: { reminders: {}, holidays: [] } }],
+      });
+      await suite.client.workflow.start(settlementWorkflow, {
+        workflowId: settlementWorkflowId(period),
+        taskQueue: h.taskQueue,
+        args: [{ period, startedBy: 'ops', statement: { reminders: {}, holidays: [] }, batching: { pageSize: 2, statementsPerRun: 2 } }],
+      });
+      const result = await suite.client.workflow.getHandle(settlementWorkflowId(period)).result();
+      expect(result).toEqual({ period, statements: 5, started: 4, added: { order: 5, renewal: 0, upgrade: 0, refund: 0 }, runs: 3 });
+      for (const m of merchants) await until(() => statementRuns(m), (n) => n > 0, { what: `no statement for ${m}` });
+    });
+    expect(h.activities.computeSettlementScope).toHaveBeenCalledTimes(1);
+    expect(h.activities.statementPage.mock.calls.map(([p]) => p.afterMerchantId)).toEqual(['', merchants[1], merchants[3]]);
+    // Every merchant's statement is one workflow, still running (abandoned by the runs that started it).
+    for (const m of merchants) {
+      const description = await suite.client.workflow.getHandle(statementWorkflowId(period, m)).describe();
+      expect([m, description.status.name, description.raw.workflowExecutionInfo?.parentExecution?.workflowId ?? null]).toEqual([
+        m,
+        'RUNNING',
+        m === merchants[1] ? null : settlementWorkflowId(period),
+      ]);
+    }
+    // Three runs, each short: two children per run, never the whole period in one history.
+    const first = await suite.client.workflow.getHandle(settlementWorkflowId(period)).describe();
+    const firstRun = await historyEvents(suite.client, settlementWorkflowId(period), first.raw.workflowExecutionInfo?.firstRunId ?? undefined);
+    expect(attributeValues(firstRun, 'SettlementPeriod')[0]).toBe(period);
+    expect(attributeValues(firstRun, 'FulfillmentStatus')).toEqual(['settlement:computing', 'settlement:starting-statements']);
+    const last = await historyEvents(suite.client, settlementWorkflowId(period));
+    expect(attributeValues(last, 'FulfillmentStatus')).toEqual(['settlement:starting-statements', 'settlement:statements-started']);
+    await recordHistory(suite.client, settlementWorkflowId(period), 'continue-as-new', 'settlement');
+  });
+
   it('when a period is started twice, then the second start is a no-op and each merchant has one statement workflow', async () => {
     const h = suite.harness();
-    const period = `20${String(10 + (Date.now() % 80)).padStart(2, '0')}0${1 + (Date.now() % 9)}`;
+    const period = uniquePeriod();
     const merchants = [`MA-${Date.now()}`, `MB-${Date.now()}`];
-    h.activities.computeSettlementScope.mockImplementation(async (run) => ({
-      period: run.period,
-      added: { order: 2, renewal: 0, upgrade: 0, refund: 0 },
-      statements: merchants.map((merchantId) => ({ merchantId, statementNumber: `ST${run.period}-${merchantId}` })),
-    }));
+    h.activities.computeSettlementScope.mockImplementation(async (run) => ({ period: run.period, added: { order: 2, renewal: 0, upgrade: 0, refund: 0 }, statements: 2 }));
+    h.activities.statementPage.mockImplementation(pagesOver(merchants));
     const gateway = createSettlementGateway(suite.client, { taskQueue: h.taskQueue, statement: { reminders: {}, holidays: [] } });
+    suite.started.push(settlementWorkflowId(period), ...merchants.map((m) => statementWorkflowId(period, m)));
     await h.run(async () => {
       const first = await gateway.startRun(period, 'ops');
-      suite.started.push(first.workflowId, ...merchants.map((m) => statementWorkflowId(period, m)));
       expect(first).toEqual({ workflowId: `settlement:${period}`, duplicate: false });
       const result = await suite.client.workflow.getHandle(first.workflowId).result();
-      expect(result).toEqual({ period, statements: 2, started: 2, added: { order: 2, renewal: 0, upgrade: 0, refund: 0 } });
+      expect(result).toEqual({ period, statements: 2, started: 2, added: { order: 2, renewal: 0, upgrade: 0, refund: 0 }, runs: 1 });
       expect(await gateway.startRun(period, 'ops')).toEqual({ workflowId: `settlement:${period}`, duplicate: true });
     });
     expect(h.activities.computeSettlementScope).toHaveBeenCalledTimes(1);
@@ -151,5 +233,49 @@ describe('settlementWorkflow', () => {
       const description = await suite.client.workflow.getHandle(statementWorkflowId(period, m)).describe();
       expect(description.status.name).toBe('RUNNING');
     }
+  });
+});
+
+/** The next 3rd of a month that falls on a Saturday or Sunday, at 01:00 Beijing time, after `nowMs`. */
+function nextWeekendBillDay(nowMs: number): number {
+  for (let day = Date.parse(`${beijingDay(nowMs)}T01:00:00+08:00`); ; day += DAY_MS) {
+    const local = new Date(day + BEIJING_MS);
+    if (day > nowMs && local.getUTCDate() === 3 && (local.getUTCDay() === 0 || local.getUTCDay() === 6)) return day;
+  }
+}
+
+describe('billRunWorkflow', () => {
+  it('when the bill day falls on a weekend before a holiday Monday, then it waits to 01:00 on Tuesday and settles the previous month, once', async () => {
+    const h = suite.harness();
+    const billDayMs = nextWeekendBillDay(await suite.env.currentTimeMs());
+    const saturday = new Date(billDayMs + BEIJING_MS).getUTCDay() === 6;
+    const mondayMs = billDayMs + (saturday ? 2 : 1) * DAY_MS;
+    const tuesdayMs = mondayMs + DAY_MS;
+    const statement = { reminders: {}, holidays: [beijingDay(mondayMs)] };
+    const [year, month] = beijingDay(billDayMs).split('-').map(Number) as [number, number];
+    const period = month === 1 ? `${year - 1}12` : `${year}${String(month - 1).padStart(2, '0')}`;
+    await suite.env.sleep(billDayMs - (await suite.env.currentTimeMs()));
+    const runs = ['bill-run-test-1', 'bill-run-test-2'];
+    suite.started.push(...runs, settlementWorkflowId(period));
+    await h.run(async () => {
+      await suite.client.workflow.start(billRunWorkflow, { workflowId: runs[0]!, taskQueue: h.taskQueue, args: [{ statement }] });
+      await waitUntilParked(suite.env, runs[0]!);
+      const settlementStarted = () => historyEvents(suite.client, settlementWorkflowId(period)).then((events) => events.length > 0, () => false);
+      await advanceTimers(suite.env, runs[0]!, settlementStarted, 4 * DAY_MS);
+      expect(await suite.client.workflow.getHandle(runs[0]!).result()).toEqual({ period, started: true, statements: 0 });
+      // The schedule firing again (a catch-up, or an operator's trigger) leaves the period alone.
+      await suite.client.workflow.start(billRunWorkflow, { workflowId: runs[1]!, taskQueue: h.taskQueue, args: [{ statement }] });
+      expect(await suite.client.workflow.getHandle(runs[1]!).result()).toEqual({ period, started: false });
+    });
+    const settlement = await historyEvents(suite.client, settlementWorkflowId(period));
+    const startedAt = eventTimeMs(settlement[0]!);
+    expect(startedAt).toBeGreaterThanOrEqual(tuesdayMs);
+    expect(startedAt).toBeLessThan(tuesdayMs + HOUR_MS);
+    expect(settlement[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.length).toBe(1);
+    expect(h.activities.computeSettlementScope).toHaveBeenCalledTimes(1);
+    expect(h.activities.computeSettlementScope).toHaveBeenCalledWith({ period, startedBy: 'schedule' });
+    expect(attributeValues(await historyEvents(suite.client, runs[0]!), 'FulfillmentStatus')).toEqual(['bill-run:waiting-for-working-day', 'bill-run:settling', 'bill-run:statements-started']);
+    expect(attributeValues(await historyEvents(suite.client, runs[1]!), 'FulfillmentStatus')).toEqual(['bill-run:period-already-run']);
+    await recordHistory(suite.client, runs[0]!, 'bill-run-weekend', 'settlement');
   });
 });

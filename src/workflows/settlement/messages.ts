@@ -112,6 +112,14 @@ export interface BillRunInput {
   statement: StatementSettings;
 }
 
+export interface BillRunResult {
+  period: string;
+  /** False when the period had already been run (by an operator, or an earlier firing). */
+  started: boolean;
+  /** The statements of the period, once its settlement has started them all. */
+  statements?: number;
+}
+
 export const statementActionUpdate = defineUpdate<{ step: StatementStep; paymentRequestNumber?: string }, [StatementAction]>('statementAction');
 /** The merchant's business information was saved: check again. */
 export const businessInfoSignal = defineSignal('businessInfoUpdated');

@@ -8,8 +8,9 @@
  * restarted run finds those already started running and starts only the rest.
  *
  * billRunWorkflow: what the monthly Schedule starts. It waits for a working day (the bill
- * run moves to the next working day on holidays), names the previous month, and starts that
- * period's settlement; a period already run is left as it is.
+ * run moves to the next working day on holidays), names the previous month, starts that
+ * period's settlement and waits until it has started every statement; a period already run
+ * is left as it is.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure, continueAsNew, sleep, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
@@ -20,6 +21,7 @@ import {
   settlementWorkflowId,
   statementWorkflowId,
   type BillRunInput,
+  type BillRunResult,
   type SettlementProgress,
   type SettlementResult,
   type SettlementWorkflowInput,
@@ -28,13 +30,12 @@ import { records, scope } from './proxies';
 import { statementWorkflow } from './statement';
 import { nextWorkingMoment, previousPeriod } from './working-days';
 
-/** Starts a child that lives on after its parent; false when one of that id already ran. */
-async function startAbandoned(start: () => Promise<unknown>): Promise<boolean> {
+/** Starts a child once per id: undefined when one of that id already ran. */
+async function startOnce<T>(start: () => Promise<T>): Promise<T | undefined> {
   try {
-    await start();
-    return true;
+    return await start();
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return undefined;
     throw error;
   }
 }
@@ -55,9 +56,9 @@ export async function settlementWorkflow(input: SettlementWorkflowInput): Promis
   const batching = input.batching ?? DEFAULT_STATEMENT_BATCHING;
   let progress: SettlementProgress;
   if (input.progress) {
-    // A continued run: the scope was computed by the first run of this bill run, once.
+    // A continued run: the scope was computed by the first run of this bill run, once; the
+    // search attributes came along with the continue-as-new.
     progress = { ...input.progress, runs: input.progress.runs + 1 };
-    showStep(period, 'settlement:starting-statements');
   } else {
     showStep(period, 'settlement:computing');
     const computed = await scope.computeSettlementScope({ period, startedBy: input.startedBy });
@@ -70,7 +71,7 @@ export async function settlementWorkflow(input: SettlementWorkflowInput): Promis
     const page = await records.statementPage({ period, afterMerchantId: progress.afterMerchantId, limit: batching.pageSize });
     const fresh = await Promise.all(
       page.map((s) =>
-        startAbandoned(() =>
+        startOnce(() =>
           startChild(statementWorkflow, {
             workflowId: statementWorkflowId(period, s.merchantId),
             args: [{ period, merchantId: s.merchantId, statementNumber: s.statementNumber, settings: input.statement }],
@@ -82,7 +83,7 @@ export async function settlementWorkflow(input: SettlementWorkflowInput): Promis
         ),
       ),
     );
-    progress.started += fresh.filter(Boolean).length;
+    progress.started += fresh.filter((child) => child !== undefined).length;
     startedThisRun += page.length;
     if (page.length < batching.pageSize) break;
     progress.afterMerchantId = page[page.length - 1]!.merchantId;
@@ -94,22 +95,31 @@ export async function settlementWorkflow(input: SettlementWorkflowInput): Promis
   return { period, statements: progress.statements, started: progress.started, added: progress.added, runs: progress.runs };
 }
 
-export async function billRunWorkflow(input: BillRunInput): Promise<{ period: string; started: boolean }> {
+export async function billRunWorkflow(input: BillRunInput): Promise<BillRunResult> {
   const startMs = nextWorkingMoment(Date.now(), input.statement.holidays);
   if (startMs > Date.now()) {
     upsertSearchAttributes([{ key: FulfillmentStatusAttribute, value: 'bill-run:waiting-for-working-day' }]);
     await sleep(startMs - Date.now());
   }
   const period = previousPeriod(Date.now());
-  const started = await startAbandoned(() =>
+  const settlement = await startOnce(() =>
     startChild(settlementWorkflow, {
       workflowId: settlementWorkflowId(period),
       args: [{ period, startedBy: 'schedule', statement: input.statement }],
-      // The settlement continues as new and outlives this start.
+      // An operator who ends the bill run does not end the period's settlement.
       parentClosePolicy: 'ABANDON',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     }),
   );
-  showStep(period, started ? 'bill-run:settlement-started' : 'bill-run:period-already-run');
-  return { period, started };
+  if (!settlement) {
+    showStep(period, 'bill-run:period-already-run');
+    return { period, started: false };
+  }
+  showStep(period, 'bill-run:settling');
+  // Waiting for the settlement (it has started every statement) keeps the Schedule's overlap
+  // policy meaningful for the whole run. It also never leaves a child that completes after its
+  // parent closed, which the time-skipping test server answers by keeping its clock locked.
+  const result = await settlement.result();
+  showStep(period, 'bill-run:statements-started');
+  return { period, started: true, statements: result.statements };
 }
