@@ -17,6 +17,7 @@ import { createTenantSyncGateway } from './api/tenant-sync/gateway';
 import { createSettlementGateway } from './api/settlement/gateway';
 import { createSupervisionGateway } from './api/supervision/gateway';
 import { createRefundGateway } from './api/refunds/gateway';
+import { createExitGateway } from './api/governance/exit-gateway';
 
 export interface RunningApi {
   url: string;
@@ -35,6 +36,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     settlement: createSettlementGateway(client, { taskQueue: config.temporal.taskQueue, statement: config.settlement.statement }),
     supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
     refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, ...config.refunds }),
+    exit: createExitGateway(client, { taskQueue: config.temporal.taskQueue }),
     encryptor: encryptorFromConfig(config),
     logger,
     config,

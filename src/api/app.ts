@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
+import type { PenaltySettings } from '../platform/config';
 import type { Encryptor } from '../platform/security/encryption';
 import type { SubscriptionGateway } from './subscription/gateway';
 import { requireOperator } from './auth';
@@ -14,6 +15,8 @@ import { refundEvents } from './refunds/events';
 import type { RefundGateway } from './refunds/gateway';
 import { createRefundMerchantRouter } from './refunds/routes';
 import { createGovernanceRouter } from './governance/routes';
+import type { ExitGateway } from './governance/exit-gateway';
+import { createPenaltiesMerchantRouter, createPenaltiesOperatorRouter } from './governance/penalties';
 import { subscriptionEvents } from './subscription/events';
 import { createInstanceRouter } from './subscription/instances';
 import { createOrderRouter } from './subscription/orders';
@@ -34,12 +37,15 @@ export interface AppDeps {
   supervision: SupervisionGateway;
   /** Refund requests (spec §9.3): order.refund_requested and the merchant's answer route. */
   refunds: RefundGateway;
+  /** Merchant exits (spec §9.4): penalties start forced exits through it. */
+  exit: ExitGateway;
   encryptor: Encryptor;
   logger: Logger;
   config: {
     mode: 'development' | 'production';
     webhook: { secret: string; toleranceSeconds: number };
     operatorToken: string;
+    penalties: PenaltySettings;
   };
   /** Whether the workflow engine answers, for the health check. */
   temporalHealthy: () => Promise<boolean>;
@@ -91,6 +97,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(createSettlementMerchantRouter({ db: deps.db, gateway: deps.settlement, encryptor: deps.encryptor }));
   // Merchants answer negotiated refunds, signing each request.
   app.use(createRefundMerchantRouter({ db: deps.db, gateway: deps.refunds, encryptor: deps.encryptor }));
+  // Merchants read their own penalty ledger, signing each request.
+  app.use(createPenaltiesMerchantRouter({ db: deps.db, settings: deps.config.penalties, encryptor: deps.encryptor }));
   app.use('/v1', requireOperator(deps.config.operatorToken));
   app.use(createMerchantRouter({ db: deps.db, encryptor: deps.encryptor, mode: deps.config.mode }));
   app.use(createOrderRouter({ db: deps.db, gateway: deps.gateway }));
@@ -99,6 +107,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createSettlementOperatorRouter({ db: deps.db, gateway: deps.settlement, encryptor: deps.encryptor }));
   app.use(createSupervisionOperatorRouter({ db: deps.db, gateway: deps.supervision }));
   app.use(createGovernanceRouter({ db: deps.db }));
+  app.use(createPenaltiesOperatorRouter({ db: deps.db, settings: deps.config.penalties, exits: deps.exit }));
 
   app.use((req, _res, next) => next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

@@ -18,6 +18,7 @@ import { createTenantSyncGateway } from '../../src/api/tenant-sync/gateway';
 import { createSettlementGateway } from '../../src/api/settlement/gateway';
 import { createSupervisionGateway } from '../../src/api/supervision/gateway';
 import { createRefundGateway } from '../../src/api/refunds/gateway';
+import { createExitGateway } from '../../src/api/governance/exit-gateway';
 
 export interface ApiHarness {
   app: Express;
@@ -65,6 +66,7 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}, options: ApiHarnes
     settlement: createSettlementGateway(client, { taskQueue: config.temporal.taskQueue, statement: config.settlement.statement }),
     supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
     refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, ...config.refunds }),
+    exit: createExitGateway(client, { taskQueue: config.temporal.taskQueue }),
     encryptor,
     logger: createLogger('silent'),
     config,
