@@ -2,10 +2,14 @@
  * The refund workflow (spec §9.3) on the time-skipping server, fake activities at the activity
  * boundary and a real subscription beside it: a 5-day full refund approved and released
  * through the subscription; a negotiated refund the merchant rejects, and one it never
- * answers (refused at the deadline); a late full refund refused by its rule.
+ * answers (refused at the deadline); a late full refund refused by its rule; a refund on a
+ * merchant's exit (the marketplace's amount, no rules, no merchant); a line with another live
+ * refund. Every step is recorded with its reason.
  */
 import type { RefundDecidedCallback } from '../../src/activities/notices/callbacks';
+import type { RefundDecisionEntry } from '../../src/activities/refunds/records';
 import {
+  merchantExitRefundInput,
   merchantRefundAnswerUpdate,
   refundStatusQuery,
   refundWorkflowId,
@@ -27,13 +31,14 @@ async function refundOf(h: SubscriptionHarness, paidAgoMs: number, proposedAmoun
   const subscriptionWorkflowId = await h.provision(order);
   if (options.endSubscriptionFirst) await suite.client.workflow.getHandle(subscriptionWorkflowId).terminate('ended for the test');
   const now = await suite.env.currentTimeMs();
-  const workflowId = refundWorkflowId(order.orderId, order.orderLineId);
+  const workflowId = refundWorkflowId(`R${order.orderId}`);
   const input: RefundWorkflowInput = {
     eventId: `evt-refund-${order.orderId}`,
     orderId: order.orderId,
     orderLineId: order.orderLineId,
     refundOrderId: `R${order.orderId}`,
     merchantId: order.merchantId,
+    customerId: order.customer.customerId,
     currency: order.currency,
     subscriptionWorkflowId,
     order: { chargingMode: 'PERIOD', trial: false, paidAt: now - paidAgoMs, paidAmount: order.amount ?? '99.00', invoiceOutstanding: false },
@@ -48,6 +53,14 @@ async function refundOf(h: SubscriptionHarness, paidAgoMs: number, proposedAmoun
 
 const verdicts = (h: SubscriptionHarness): RefundDecidedCallback['data'][] =>
   h.activities.notifyOrderSystem.mock.calls.map(([c]) => c).filter((c): c is RefundDecidedCallback => c.type === 'order.refund_decided').map((c) => c.data);
+
+/** Every step recorded, in order, as (step, outcome, rule?, actor): what the order's timeline shows. */
+const steps = (h: SubscriptionHarness): Pick<RefundDecisionEntry, 'seq' | 'step' | 'outcome' | 'rule' | 'actorType' | 'actorId'>[] => [
+  ...h.activities.recordRefundRequested.mock.calls.map(([r]) => r.entry),
+  ...h.activities.recordRefundSteps.mock.calls.flatMap(([r]) => r.entries),
+].map(({ seq, step, outcome, rule, actorType, actorId }) => ({ seq, step, outcome, ...(rule ? { rule } : {}), actorType, actorId }));
+
+const verdictRecords = (h: SubscriptionHarness) => h.activities.recordRefundSteps.mock.calls.map(([r]) => r.verdict).filter((v) => v !== undefined);
 
 describe('refundWorkflow', () => {
   it('when the customer asks within 5 days, then the full amount is approved, the order system told, and the instance released under the refund order', async () => {
@@ -66,6 +79,14 @@ describe('refundWorkflow', () => {
       const saved = () => h.activities.saveSubscriptionOrder.mock.calls.map(([o]) => o).filter((o) => o.orderId === r.input.refundOrderId);
       await until(async () => saved(), (s) => s.length > 0, { intervalMs: 50, what: 'unsubscribe order not saved' });
       expect(saved()).toEqual([expect.objectContaining({ kind: 'unsubscribe', status: 'completed' })]);
+      // Recorded before the order system is told: the request, the rules' verdict, the approval.
+      expect(steps(h)).toEqual([
+        { seq: 1, step: 'requested', outcome: 'requested', actorType: 'customer', actorId: 'customer-1' },
+        { seq: 2, step: 'rules', outcome: 'full', actorType: 'marketplace', actorId: 'refund-rules' },
+        { seq: 3, step: 'verdict', outcome: 'approved', actorType: 'marketplace', actorId: 'refund-rules' },
+      ]);
+      expect(h.activities.recordRefundRequested.mock.calls[0]?.[0].request).toMatchObject({ refundOrderId: r.input.refundOrderId, origin: 'customer', kind: 'full', workflowId: r.workflowId });
+      expect(verdictRecords(h)).toEqual([expect.objectContaining({ status: 'approved', amount: '99.00' })]);
     });
   });
 
@@ -83,6 +104,14 @@ describe('refundWorkflow', () => {
       await expect(r.handle.executeUpdate(merchantRefundAnswerUpdate, { args: [{ approved: true, actor: 'x' }] })).rejects.toThrow();
       expect(h.activities.callReleaseInstance).not.toHaveBeenCalled();
       expect((await h.gateway.status(r.subscriptionWorkflowId)).status).toBe('active');
+      expect(steps(h).map((e) => [e.step, e.outcome, e.rule, e.actorType])).toEqual([
+        ['requested', 'requested', undefined, 'customer'],
+        ['rules', 'negotiated', undefined, 'marketplace'],
+        ['merchant_answer', 'rejected', 'merchant_rejected', 'merchant'],
+        ['verdict', 'refused', 'merchant_rejected', 'marketplace'],
+      ]);
+      expect(h.activities.recordRefundSteps.mock.calls[1]?.[0].entries[0]?.reason).toBe('service used');
+      expect(verdictRecords(h)).toEqual([expect.objectContaining({ status: 'refused', rule: 'merchant_rejected' })]);
     });
   });
 
@@ -91,8 +120,11 @@ describe('refundWorkflow', () => {
     await h.run(async () => {
       const r = await refundOf(h, 10 * DAY_MS, '40.00');
       await until(() => r.handle.query(refundStatusQuery), (s: RefundSnapshot) => s.step === 'awaiting-merchant', { intervalMs: 50, what: 'refund not awaiting the merchant' });
-      await r.handle.executeUpdate(merchantRefundAnswerUpdate, { args: [{ approved: true, actor: r.order.merchantId }] });
-      expect(await r.handle.result()).toMatchObject({ step: 'approved', amount: '40.00', releaseDelivered: true });
+      // An operator answers for the merchant: recorded under the operator's name.
+      await r.handle.executeUpdate(merchantRefundAnswerUpdate, { args: [{ approved: true, actorType: 'operator', actor: 'ops-anna', reason: 'merchant agreed by phone' }] });
+      expect(await r.handle.result()).toMatchObject({ step: 'approved', amount: '40.00', releaseDelivered: true, merchant: { actorType: 'operator', actor: 'ops-anna' } });
+      expect(steps(h)[2]).toEqual({ seq: 3, step: 'merchant_answer', outcome: 'approved', actorType: 'operator', actorId: 'ops-anna' });
+      expect(verdictRecords(h)).toEqual([expect.objectContaining({ status: 'approved', amount: '40.00' })]);
       expect(verdicts(h)).toEqual([
         { orderId: r.order.orderId, orderLineId: r.order.orderLineId, refundOrderId: r.input.refundOrderId, approved: true, kind: 'negotiated', amount: '40.00', currency: 'CNY' },
       ]);
@@ -112,6 +144,7 @@ describe('refundWorkflow', () => {
       expect(await r.handle.result()).toMatchObject({ step: 'refused', rule: 'merchant_did_not_answer' });
       expect(verdicts(h)[0]).toMatchObject({ approved: false, rule: 'merchant_did_not_answer' });
       expect(h.activities.callReleaseInstance).not.toHaveBeenCalled();
+      expect(steps(h)[2]).toEqual({ seq: 3, step: 'merchant_answer', outcome: 'no_answer', rule: 'merchant_did_not_answer', actorType: 'marketplace', actorId: 'deadline' });
     });
   });
 
@@ -133,6 +166,94 @@ describe('refundWorkflow', () => {
       expect(verdicts(h)).toEqual([{ orderId: r.order.orderId, orderLineId: r.order.orderLineId, refundOrderId: r.input.refundOrderId, approved: false, rule: 'full_refund_window_passed' }]);
       expect(callbackTypes(h.activities)).not.toContain('instance.released');
       expect(h.activities.callReleaseInstance).not.toHaveBeenCalled();
+      expect(steps(h).map((e) => [e.step, e.outcome, e.rule])).toEqual([
+        ['requested', 'requested', undefined],
+        ['rules', 'refused', 'full_refund_window_passed'],
+        ['verdict', 'refused', 'full_refund_window_passed'],
+      ]);
+      expect(h.activities.recordRefundSteps.mock.calls[0]?.[0].entries[0]?.reason).toMatch(/5 days after payment/);
+    });
+  });
+
+  it('when the line already has a live refund, then the request is refused as refund_already_live, told, and nothing released', async () => {
+    const h = suite.harness();
+    h.activities.recordRefundRequested.mockResolvedValueOnce({ status: 'refused', rule: 'refund_already_live', liveRefundOrderId: 'R-earlier' });
+    await h.run(async () => {
+      const r = await refundOf(h, DAY_MS);
+      expect(await r.handle.result()).toMatchObject({ step: 'refused', rule: 'refund_already_live', decision: { kind: 'refused', rule: 'refund_already_live' } });
+      expect(verdicts(h)).toEqual([{ orderId: r.order.orderId, orderLineId: r.order.orderLineId, refundOrderId: r.input.refundOrderId, approved: false, rule: 'refund_already_live' }]);
+      expect(h.activities.callReleaseInstance).not.toHaveBeenCalled();
+    });
+  });
+
+  it('when a merchant exits, then its refund pays the marketplace amount without rules or merchant, is recorded as merchant_exit, told, and releases the instance', async () => {
+    const h = suite.harness();
+    await h.run(async () => {
+      // Paid 40 days ago: the customer rules would refuse it (past 5 days and the guarantee period).
+      const order = paidOrder();
+      const subscriptionWorkflowId = await h.provision(order);
+      const now = await suite.env.currentTimeMs();
+      const refundOrderId = `EXIT-${order.orderId}`;
+      const input = merchantExitRefundInput({
+        refundOrderId,
+        orderId: order.orderId,
+        orderLineId: order.orderLineId,
+        merchantId: order.merchantId,
+        customerId: order.customer.customerId,
+        currency: 'CNY',
+        subscriptionWorkflowId,
+        chargingMode: 'PERIOD',
+        paidAmount: '99.00',
+        paidAt: now - 40 * DAY_MS,
+        amount: '33.0000',
+        requestedAt: now,
+      });
+      const workflowId = refundWorkflowId(refundOrderId);
+      expect(workflowId).toBe(`refund:${refundOrderId}`);
+      const handle = await suite.client.workflow.start(refundWorkflow, { workflowId, taskQueue: h.taskQueue, args: [input] });
+      suite.started.push(workflowId);
+      expect(await handle.result()).toMatchObject({ origin: 'merchant_exit', step: 'approved', amount: '33.0000', rule: 'merchant_exit', releaseDelivered: true });
+      expect(verdicts(h)).toEqual([
+        { orderId: order.orderId, orderLineId: order.orderLineId, refundOrderId, approved: true, kind: 'merchant_exit', amount: '33.0000', currency: 'CNY', rule: 'merchant_exit' },
+      ]);
+      expect(steps(h).map((e) => [e.step, e.outcome, e.rule, e.actorId])).toEqual([
+        ['requested', 'requested', undefined, 'merchant-exit'],
+        ['rules', 'merchant_exit', 'merchant_exit', 'merchant-exit'],
+        ['verdict', 'approved', 'merchant_exit', 'merchant-exit'],
+      ]);
+      expect(h.activities.recordRefundRequested.mock.calls[0]?.[0].request).toMatchObject({ origin: 'merchant_exit', kind: 'merchant_exit', proposedAmount: '33.0000' });
+      expect(verdictRecords(h)).toEqual([expect.objectContaining({ status: 'approved', amount: '33.0000', rule: 'merchant_exit' })]);
+      await h.eventually(subscriptionWorkflowId, (s) => s.status === 'released');
+      expect(h.activities.callReleaseInstance.mock.calls[0]?.[0]).toMatchObject({ orderId: refundOrderId });
+    });
+  });
+
+  it('when a merchant_exit refund names more than was paid, then the workflow fails as invalid input and records nothing', async () => {
+    const h = suite.harness();
+    await h.run(async () => {
+      const order = paidOrder();
+      const subscriptionWorkflowId = await h.provision(order);
+      const now = await suite.env.currentTimeMs();
+      const input = merchantExitRefundInput({
+        refundOrderId: `EXIT-${order.orderId}`,
+        orderId: order.orderId,
+        orderLineId: order.orderLineId,
+        merchantId: order.merchantId,
+        customerId: 'customer-1',
+        currency: 'CNY',
+        subscriptionWorkflowId,
+        chargingMode: 'PERIOD',
+        paidAmount: '99.00',
+        paidAt: now - DAY_MS,
+        amount: '99.01',
+        requestedAt: now,
+      });
+      const workflowId = refundWorkflowId(input.refundOrderId);
+      const handle = await suite.client.workflow.start(refundWorkflow, { workflowId, taskQueue: h.taskQueue, args: [input] });
+      suite.started.push(workflowId);
+      await expect(handle.result()).rejects.toThrow();
+      expect(h.activities.recordRefundRequested).not.toHaveBeenCalled();
+      expect(verdicts(h)).toEqual([]);
     });
   });
 });

@@ -19,7 +19,7 @@ export interface RefundGatewayOptions {
 export type MerchantAnswerResult = { kind: 'answered'; snapshot: RefundSnapshot } | { kind: 'not-awaiting'; reason: string } | { kind: 'ended' };
 
 export interface RefundGateway {
-  /** Starts the order line's refund; a second request for the same line is a duplicate (one refund workflow per line). */
+  /** Starts `refund:<refundOrderId>`; a second start of the same refund order is a duplicate. */
   startRefund(input: Omit<RefundWorkflowInput, 'policy' | 'merchantDecisionTimeoutMs'>): Promise<{ workflowId: string; duplicate: boolean }>;
   /** The merchant's answer to a negotiated refund. */
   answer(workflowId: string, answer: MerchantRefundAnswer, updateId: string): Promise<MerchantAnswerResult>;
@@ -28,13 +28,13 @@ export interface RefundGateway {
 export function createRefundGateway(client: Client, options: RefundGatewayOptions): RefundGateway {
   return {
     async startRefund(input) {
-      const workflowId = refundWorkflowId(input.orderId, input.orderLineId);
+      const workflowId = refundWorkflowId(input.refundOrderId);
       try {
         await client.workflow.start<typeof refundWorkflow>('refundWorkflow', {
           workflowId,
           taskQueue: options.taskQueue,
           args: [{ ...input, policy: options.policy, merchantDecisionTimeoutMs: options.merchantDecisionTimeoutMs }],
-          // One refund per order line, even after the first ended: a redelivery never refunds twice.
+          // One workflow per refund order, even after it ended: a redelivery never refunds twice.
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           typedSearchAttributes: [
             { key: OrderIdAttribute, value: input.orderId },

@@ -32,6 +32,23 @@ export interface RefundOrder {
   readonly paidAmount: string;
   /** An invoice was issued for the order and has not been returned. */
   readonly invoiceOutstanding: boolean;
+  /** A supervised manual service (spec §9.1): what its supervision records of the customer. */
+  readonly manualService?: ManualServiceFacts;
+  /** A supervised licence code that the customer has claimed. */
+  readonly licenceClaimed?: boolean;
+  /** Hardware that the order system reports on its way to the customer. */
+  readonly goodsInTransit?: boolean;
+}
+
+/** The supervision's record of a manual service, as far as §9.3's conditions read it. */
+export interface ManualServiceFacts {
+  /** When the customer first submitted its requirements through supervision, epoch ms; absent while it has not. */
+  readonly requirementSubmittedAt?: number;
+  /**
+   * The stretches in which the project waited for the customer's materials (its requirement
+   * returned for edits), epoch ms; `to` absent while it still waits.
+   */
+  readonly customerWaits: readonly { readonly from: number; readonly to?: number }[];
 }
 
 export interface RefundRequest {
@@ -56,7 +73,11 @@ export type RefusalRule =
   | 'full_refund_window_passed'
   | 'self_service_limit_reached'
   | 'outside_guarantee_period'
-  | 'negotiated_amount_out_of_range';
+  | 'negotiated_amount_out_of_range'
+  | 'hardware_in_transit'
+  | 'licence_claimed'
+  | 'manual_service_requirement_late'
+  | 'manual_service_stalled';
 
 export type RefundDecision =
   /** The 5-day no-reason refund: granted without the merchant, counted as self-service. */
@@ -80,6 +101,31 @@ function beijingYear(ms: number): number {
   return new Date(ms + BEIJING_OFFSET_MS).getUTCFullYear();
 }
 
+/**
+ * The same instant one calendar month later, in Beijing time; the day is held to the end of a
+ * shorter month (31 January → 28 or 29 February).
+ */
+export function oneMonthAfter(ms: number): number {
+  const d = new Date(ms + BEIJING_OFFSET_MS);
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth() + 1;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const day = Math.min(d.getUTCDate(), lastDay);
+  return Date.UTC(year, month, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()) - BEIJING_OFFSET_MS;
+}
+
+/**
+ * Why a manual service loses the refund of its whole amount (§9.3), or undefined: the customer
+ * did not submit its requirements within one month of payment (or, not having submitted them,
+ * asks more than a month after), or left the project waiting for its materials for more than a
+ * month (a wait still open counts to the request).
+ */
+export function manualServiceRefusal(facts: ManualServiceFacts, paidAt: number, requestedAt: number): RefusalRule | undefined {
+  if ((facts.requirementSubmittedAt ?? requestedAt) > oneMonthAfter(paidAt)) return 'manual_service_requirement_late';
+  if (facts.customerWaits.some((w) => (w.to ?? requestedAt) > oneMonthAfter(w.from))) return 'manual_service_stalled';
+  return undefined;
+}
+
 /** Self-service refunds the customer already had in the calendar year (Beijing time) of `at`. */
 export function selfServiceRefundsInYear(earlier: readonly number[], at: number): number {
   const year = beijingYear(at);
@@ -90,10 +136,14 @@ export function selfServiceRefundsInYear(earlier: readonly number[], at: number)
  * Decides a refund request. Rules in the order they are checked:
  * 1. one-time purchases, pay-per-use packages, post-paid pay-per-use and trials are never refunded;
  * 2. an issued invoice must be returned first;
- * 3. without a proposed amount: the full refund while no more than `fullRefundDays` have passed
- *    since payment, unless the customer already had `selfServiceRefundsPerYear` this year;
- * 4. with a proposed amount (0 < amount ≤ paid): a negotiated refund for the merchant to decide,
- *    while no more than `guaranteePeriodDays` have passed since payment.
+ * 3. hardware in transit is not refunded;
+ * 4. without a proposed amount: the full refund while no more than `fullRefundDays` have passed
+ *    since payment, unless the customer already had `selfServiceRefundsPerYear` this year, or
+ *    it is a manual service that lost its full refund (`manualServiceRefusal`);
+ * 5. with a proposed amount (0 < amount ≤ paid): a negotiated refund for the merchant to decide,
+ *    while no more than `guaranteePeriodDays` have passed since payment; never for a claimed
+ *    licence code; and for the whole amount paid, not for a manual service that lost its full
+ *    refund (a smaller amount may still be negotiated).
  */
 export function decideRefund(order: RefundOrder, request: RefundRequest, policy: RefundPolicy = DEFAULT_REFUND_POLICY): RefundDecision {
   if (order.chargingMode === 'ONE_TIME') return { kind: 'refused', rule: 'one_time_no_refund' };
@@ -102,18 +152,27 @@ export function decideRefund(order: RefundOrder, request: RefundRequest, policy:
   const paid = amountUnits(order.paidAmount);
   if (order.trial || paid === undefined || paid === 0n) return { kind: 'refused', rule: 'trial_not_paid' };
   if (order.invoiceOutstanding) return { kind: 'refused', rule: 'invoice_not_returned' };
+  if (order.goodsInTransit) return { kind: 'refused', rule: 'hardware_in_transit' };
 
   const elapsed = request.requestedAt - order.paidAt;
+  const lostFullRefund = (): RefusalRule | undefined => order.manualService && manualServiceRefusal(order.manualService, order.paidAt, request.requestedAt);
   if (request.proposedAmount === undefined) {
     if (elapsed > policy.fullRefundDays * DAY_MS) return { kind: 'refused', rule: 'full_refund_window_passed' };
     if (selfServiceRefundsInYear(request.earlierSelfServiceRefunds, request.requestedAt) >= policy.selfServiceRefundsPerYear) {
       return { kind: 'refused', rule: 'self_service_limit_reached' };
     }
+    const lost = lostFullRefund();
+    if (lost) return { kind: 'refused', rule: lost };
     return { kind: 'full', amount: order.paidAmount };
   }
 
   const proposed = amountUnits(request.proposedAmount);
   if (proposed === undefined || proposed <= 0n || proposed > paid) return { kind: 'refused', rule: 'negotiated_amount_out_of_range' };
   if (elapsed > policy.guaranteePeriodDays * DAY_MS) return { kind: 'refused', rule: 'outside_guarantee_period' };
+  if (order.licenceClaimed) return { kind: 'refused', rule: 'licence_claimed' };
+  if (proposed === paid) {
+    const lost = lostFullRefund();
+    if (lost) return { kind: 'refused', rule: lost };
+  }
   return { kind: 'negotiated', amount: request.proposedAmount };
 }

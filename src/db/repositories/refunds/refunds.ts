@@ -193,14 +193,13 @@ export async function refundDecisions(q: Queryable, refundOrderIds: readonly str
   return rows;
 }
 
-/** Every refund step of an order, in time order: what the order's timeline shows. */
-export async function refundTimelineOfOrder(q: Queryable, orderId: string): Promise<(RefundDecisionRow & { orderLineId: string })[]> {
-  const { rows } = await q.query<RefundDecisionRow & { orderLineId: string }>(
-    `select d.refund_order_id as "refundOrderId", r.order_line_id as "orderLineId", d.seq, d.step, d.outcome, d.reason, d.rule, d.amount::text as amount,
-            d.actor_type as "actorType", d.actor_id as "actorId", ${TS('d.at')} as at
-       from refund_decisions d join refunds r on r.refund_order_id = d.refund_order_id
-      where r.order_id = $1::text order by d.at, d.refund_order_id, d.seq`,
-    [orderId],
-  );
-  return rows;
+export type RefundWithDecisions = RefundRow & { decisions: Omit<RefundDecisionRow, 'refundOrderId'>[] };
+
+/** The refunds given, each with its decisions in order: what the routes and the order's timeline show. */
+export async function withDecisions(q: Queryable, refunds: readonly RefundRow[]): Promise<RefundWithDecisions[]> {
+  const decisions = await refundDecisions(q, refunds.map((r) => r.refundOrderId));
+  return refunds.map((r) => ({
+    ...r,
+    decisions: decisions.filter((d) => d.refundOrderId === r.refundOrderId).map(({ refundOrderId: _id, ...d }) => d),
+  }));
 }
