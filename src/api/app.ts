@@ -13,7 +13,7 @@ import { createMarketplaceEventRouter } from './ingress/router';
 import { createMerchantRouter } from './catalog/merchants';
 import { refundEvents } from './refunds/events';
 import type { RefundGateway } from './refunds/gateway';
-import { createRefundMerchantRouter } from './refunds/routes';
+import { createRefundMerchantRouter, createRefundOperatorRouter } from './refunds/routes';
 import { createGovernanceRouter } from './governance/routes';
 import type { ExitGateway } from './governance/exit-gateway';
 import { createPenaltiesMerchantRouter, createPenaltiesOperatorRouter } from './governance/penalties';
@@ -106,6 +106,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createTenantSyncRouter({ db: deps.db, gateway: deps.tenantSync }));
   app.use(createSettlementOperatorRouter({ db: deps.db, gateway: deps.settlement, encryptor: deps.encryptor }));
   app.use(createSupervisionOperatorRouter({ db: deps.db, gateway: deps.supervision }));
+  app.use(createRefundOperatorRouter({ db: deps.db, gateway: deps.refunds }));
   app.use(createGovernanceRouter({ db: deps.db }));
   app.use(createPenaltiesOperatorRouter({ db: deps.db, settings: deps.config.penalties, exits: deps.exit }));
 
