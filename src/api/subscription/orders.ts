@@ -9,6 +9,7 @@ import { listCallAttempts } from '../../db/repositories/subscription/call-attemp
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { findOrder, type OrderLineView } from '../../db/repositories/subscription/orders';
 import { supervisionsOfOrder } from '../../db/repositories/supervision/supervisions';
+import { refundsOfOrder, withDecisions } from '../../db/repositories/refunds/refunds';
 import type { SubscriptionSnapshot } from '../../workflows/subscription/messages';
 import type { SubscriptionGateway } from './gateway';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
@@ -53,11 +54,13 @@ export function createOrderRouter({ db, gateway }: OrderRouterDeps): Router {
     const orderId = parsePathId(req.params.orderId, 'orderId');
     const order = await findOrder(db, orderId);
     if (!order) throw new AppError(404, 'order_not_found', `order ${orderId} is unknown`);
-    const [attempts, steps, supervisions] = await Promise.all([
+    const [attempts, steps, supervisions, refunds] = await Promise.all([
       listCallAttempts(db, orderId),
       Promise.all(order.lines.map((l) => liveStep(gateway, l.workflowId))),
       supervisionsOfOrder(db, orderId),
+      refundsOfOrder(db, orderId).then((rows) => withDecisions(db, rows)),
     ]);
+    const lineRefunds = (orderLineId: string) => refunds.filter((r) => r.orderLineId === orderLineId);
     const lines = order.lines.map((line, i) => {
       const step = steps[i];
       // A supervised line also shows its supervision: the node, and each node passed with who acted and when.
@@ -66,6 +69,8 @@ export function createOrderRouter({ db, gateway }: OrderRouterDeps): Router {
         ...line,
         ...(step ? { step: { name: step.name, since: new Date(step.sinceMs).toISOString(), reason: step.reason } } : {}),
         ...(supervision ? { supervision: { node: supervision.node, frozenNode: supervision.frozenNode, timeline: supervision.timeline } } : {}),
+        // Each refund of the line with every decision taken on it: its reason, who took it and when.
+        ...(lineRefunds(line.orderLineId).length > 0 ? { refunds: lineRefunds(line.orderLineId) } : {}),
       };
     });
     res.json({
