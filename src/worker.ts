@@ -18,6 +18,7 @@ import { encryptorFromConfig } from './platform/security/keys';
 import { connectClient, connectWorker, installRuntimeLogger } from './platform/temporal/connection';
 import { ensureSearchAttributes } from './platform/temporal/search-attributes';
 import { ensureBillRunSchedule } from './api/settlement/gateway';
+import { ensureDialTestSchedule } from './api/governance/dial-tests-gateway';
 
 export interface RunningWorker {
   worker: Worker;
@@ -39,6 +40,11 @@ export async function startWorker(config: Readonly<Config>, logger: Logger): Pro
     const { billDay, billHour, timeZone, statement } = config.settlement;
     const schedule = await ensureBillRunSchedule(client, { taskQueue: config.temporal.taskQueue, billDay, billHour, timeZone, statement });
     logger.info({ schedule, billDay, billHour, timeZone }, 'settlement bill-run schedule');
+  }
+  if (config.dialTests.schedule) {
+    const { hours, timeZone, failedDaysToFreeze } = config.dialTests;
+    const schedule = await ensureDialTestSchedule(client, { taskQueue: config.temporal.taskQueue, hours, timeZone, failedDaysToFreeze });
+    logger.info({ schedule, hours, timeZone, failedDaysToFreeze }, 'dial-test schedule');
   }
   await clientConnection.close();
 

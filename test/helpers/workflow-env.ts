@@ -183,6 +183,9 @@ export function fakeActivities(): FakeActivities {
     compileExitRecord: jest.fn(async (_record) => undefined),
     recordRefundRequested: jest.fn(async (_record) => ({ status: 'pending' as const })),
     recordRefundSteps: jest.fn(async (_record) => undefined),
+    dialTestTargets: jest.fn(async (_page) => []),
+    dialProduct: jest.fn(async (_run) => ({ passed: true, results: [] })),
+    judgeDialTests: jest.fn(async (_run) => ({ passed: true, failedDays: 0, action: 'none' as const, productHidden: false, merchantFrozen: false })),
   };
   return fakes;
 }
