@@ -106,6 +106,22 @@ describe('product listing', () => {
     expect(rows[0]).toEqual({ listing_state: 'on_sale' });
   });
 
+  it('when the caller is no operator, a path id is malformed or the product unknown, then 401, 400 naming it or 404, and nothing recorded', async () => {
+    const { merchantId, productId } = await merchantWithProduct();
+    const body = { state: 'delisted', reason: 'content out of date' };
+    await request(h.app).post(`/v1/merchants/${merchantId}/products/${productId}/listing`).send(body).expect(401);
+    await request(h.app).post(`/v1/merchants/${merchantId}/listing`).set({ authorization: 'Bearer not-the-operator-token' }).send(body).expect(401);
+    const badProduct = await productListing(merchantId, 'no spaces', body).expect(400);
+    expect(badProduct.body.error.details[0].field).toBe('productId');
+    const badMerchant = await merchantListing('bad!id', { state: 'trading_frozen', reason: 'freeze' }).expect(400);
+    expect(badMerchant.body.error.details[0].field).toBe('merchantId');
+    const unknown = await productListing(merchantId, uniqueId('P'), body).expect(404);
+    expect(unknown.body.error.code).toBe('product_not_found');
+    const extra = await productListing(merchantId, productId, { ...body, actor: 'mallory' }).expect(400);
+    expect(extra.body.error.details[0].field).toBe('(body)');
+    expect(await changesOf(merchantId)).toEqual([]);
+  });
+
   it('when a delisting for a period has ended, then the product reads on sale and its next change starts from on_sale', async () => {
     const { merchantId, productId } = await merchantWithProduct();
     await productListing(merchantId, productId, { state: 'delisted_until', reason: 'content out of date', until: new Date(Date.now() + 3_600_000).toISOString() }).expect(200);
