@@ -10,20 +10,25 @@
  * seeing only its own statements:
  *   GET  /v1/settlement/merchant/statements/:statementNumber
  *   POST /v1/settlement/merchant/payment-requests/:requestNumber/invoices  an invoice, checked by the rules of spec §9.2
+ * Disputes of statement lines, for both: disputes.ts. And operators set a product's tax rate:
+ *   PUT  /v1/merchants/:merchantId/products/:productId/tax-rate  { taxRate, reason }
  */
 import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { insertInvoice, invoiceRequest, lockInvoiceContext } from '../../db/repositories/settlement/invoices';
 import { findStatement, heldStatements, periodSummary, saveBusinessInfo, type StatementView } from '../../db/repositories/settlement/statements';
+import { setProductTaxRate } from '../../db/repositories/settlement/tax-rates';
 import type { Encryptor } from '../../platform/security/encryption';
 import type { StatementActionKind } from '../../workflows/settlement/messages';
 import { requireSignedMerchant } from '../auth';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
 import { parsePathId, parseRequestBody } from '../request-body';
 import type { SettlementGateway } from './gateway';
+import { createDisputeMerchantRouter, createDisputeOperatorRouter } from './disputes';
 import { invoiceRefusal, mergeByRate, outstanding } from './invoice-rules';
-import { actionBodySchema, businessInfoBodySchema, invoiceBodySchema, periodSchema, runBodySchema } from './schemas';
+import { actionBodySchema, businessInfoBodySchema, invoiceBodySchema, periodSchema, runBodySchema, taxRateBodySchema } from './schemas';
+import { jsonOf } from './signed-json';
 
 export interface SettlementRouterDeps {
   db: Db;
@@ -99,17 +104,23 @@ export function createSettlementOperatorRouter({ db, gateway }: SettlementRouter
     res.json({ merchantId, released: held });
   });
 
-  return router;
-}
+  // The rate the next bill run puts on the product's lines; statements already made keep theirs.
+  router.put('/v1/merchants/:merchantId/products/:productId/tax-rate', json, async (req, res) => {
+    const merchantId = parsePathId(req.params.merchantId, 'merchantId');
+    const productId = parsePathId(req.params.productId, 'productId');
+    const { taxRate, reason } = parseRequestBody(taxRateBodySchema, req.body ?? {});
+    const actor = String(res.locals.operator);
+    const change = await db.withTransaction(async (q) => {
+      const changed = await setProductTaxRate(q, merchantId, productId, taxRate);
+      if (!changed) throw new AppError(404, 'product_not_found', `product ${productId} is not registered for merchant ${merchantId}`);
+      await insertOperatorAction(q, { actor, action: 'product-tax-rate', targetType: 'product', targetId: productId, reason, details: { merchantId, ...changed } });
+      return changed;
+    });
+    res.json({ merchantId, productId, taxRate: change.to, previousTaxRate: change.from });
+  });
 
-/** The body of a signed request, read raw for its signature, as JSON. */
-function jsonOf(raw: unknown): unknown {
-  if (!Buffer.isBuffer(raw) || raw.length === 0) return {};
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    throw new AppError(400, 'invalid_json', 'request body is not valid JSON');
-  }
+  router.use(createDisputeOperatorRouter({ db }));
+  return router;
 }
 
 export function createSettlementMerchantRouter({ db, gateway, encryptor }: SettlementRouterDeps): Router {
@@ -117,6 +128,7 @@ export function createSettlementMerchantRouter({ db, gateway, encryptor }: Settl
   const signedByMerchant = requireSignedMerchant(db, encryptor);
   // Raw, so the signature covers the bytes sent; merchant routes must not reach the operator fence.
   router.use('/v1/settlement/merchant', express.raw({ type: () => true, limit: '16kb' }), signedByMerchant);
+  router.use(createDisputeMerchantRouter({ db }));
 
   // Another merchant's statement is answered exactly like one that does not exist.
   router.get('/v1/settlement/merchant/statements/:statementNumber', async (req, res) => {
