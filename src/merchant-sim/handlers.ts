@@ -110,6 +110,13 @@ export function handleNewInstance(
 ): MerchantResponse {
   const now = behaviour.now();
   let instance = store.findByOrder(request.orderId, request.orderLineId, productId);
+  // Debug calls (testFlag 1: the console's debugging and the dial tests, spec §1.6) use the spec's
+  // fixed mock orders, and dial tests replay create → query → release of one twice a day: a
+  // debug create of a mock order whose instance was released starts a new one.
+  if (instance?.status === 'released' && request.testFlag === '1') {
+    store.forgetOrder(instance);
+    instance = undefined;
+  }
   if (!instance) {
     // businessId differs on every call, so only the first call's one is used (spec recommendation).
     const instanceId = request.businessId;

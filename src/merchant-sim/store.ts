@@ -107,6 +107,11 @@ export class MerchantStore {
     return instanceId === undefined ? undefined : this.instances.get(instanceId);
   }
 
+  /** Unindexes a released instance's order key, so that order's next create makes a new instance (debug calls). */
+  forgetOrder(instance: MerchantInstance): void {
+    this.byOrder.delete(instance.productId === undefined ? orderLineKey(instance.orderId, instance.orderLineId) : productKey(instance.orderId, instance.productId));
+  }
+
   /**
    * Adds a new instance and indexes it by its order key. Callers check `findByOrder` first;
    * adding a second instance for the same key is a programming error.
