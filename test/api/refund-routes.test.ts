@@ -1,13 +1,16 @@
 /**
  * Refunds over HTTP, on real PostgreSQL and the Temporal dev server, with a worker running the
- * workflows and the real order-system callback activity (no order system configured: the
- * callback is recorded only): the signed order.refund_requested event starting
- * `refund:<orderId>:<orderLineId>` from the paid line's rows, the merchant's signed answer
- * (isolation, 400s, one answer only), and the verdict recorded as an order.refund_decided callback.
+ * workflows, the refund's record activities and the real order-system callback activity (no
+ * order system configured: the callback is recorded only): the signed order.refund_requested
+ * event starting `refund:<refundOrderId>` from the paid line's rows, one live refund per line,
+ * the merchant's signed answer and reads (isolation, 400s, one answer only), the operator's
+ * reads and answer, every decision on the refund and the order's timeline, and the verdict
+ * recorded as an order.refund_decided callback.
  */
 import path from 'node:path';
 import request from 'supertest';
 import { createOrderSystemActivities } from '../../src/activities/notices/order-system';
+import { createRefundActivities } from '../../src/activities/refunds';
 import { upsertProduct } from '../../src/db/repositories/catalog/merchants';
 import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
@@ -25,7 +28,7 @@ beforeAll(async () => {
   worker = await startApiWorker({
     taskQueue: h.config.temporal.taskQueue,
     workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
-    activities: createOrderSystemActivities({ db: h.db }),
+    activities: { ...createOrderSystemActivities({ db: h.db }), ...createRefundActivities({ db: h.db }) },
   });
 });
 
@@ -46,6 +49,8 @@ function webhook(type: string, data: Record<string, unknown>, id = uniqueId('msg
 
 const merchantPost = (m: Merchant, url: string, text: string) =>
   request(h.app).post(url).set(partyHeaders({ idHeader: 'x-merchant-id', id: m.merchantId, key: m.accessKey }, 'POST', url, text)).send(text);
+const merchantGet = (m: Merchant, url: string) => request(h.app).get(url).set(partyHeaders({ idHeader: 'x-merchant-id', id: m.merchantId, key: m.accessKey }, 'GET', url));
+const operator = () => ({ authorization: `Bearer ${h.config.operatorToken}`, 'x-operator': 'ops-anna' });
 
 async function merchant(): Promise<Merchant> {
   const merchantId = uniqueId('M-refund');
@@ -56,15 +61,25 @@ async function merchant(): Promise<Merchant> {
 }
 
 /** A paid periodic line of 99.00 CNY, paid `paidAgoMs` ago; answers its order id. */
-async function paidLine(m: Merchant, paidAgoMs: number): Promise<string> {
+async function paidLine(m: Merchant, paidAgoMs: number, productId = `${m.merchantId}-p`): Promise<string> {
   const orderId = uniqueId('O');
   await h.db.query(`insert into orders (order_id, merchant_id, customer_id, order_type, currency) values ($1, $2, 'C', 'NEW', 'CNY')`, [orderId, m.merchantId]);
   await h.db.query(
     `insert into order_lines (order_id, order_line_id, product_id, sku_code, charging_mode, amount, workflow_id, status, accepted_at)
      values ($1, $1 || '-1', $2, 'SKU', 'PERIOD', 99.00, 'subscription:' || $1, 'active', $3)`,
-    [orderId, `${m.merchantId}-p`, new Date(Date.now() - paidAgoMs)],
+    [orderId, productId, new Date(Date.now() - paidAgoMs)],
   );
   return orderId;
+}
+
+/** The refund as operators read it, once it has its verdict. */
+async function decided(refundOrderId: string): Promise<{ status: string; amount: string | null; rule: string | null; decisions: Record<string, unknown>[] }> {
+  const { body } = await until(
+    () => request(h.app).get(`/v1/refunds/${refundOrderId}`).set(operator()),
+    (r) => r.status === 200 && r.body.status !== 'pending',
+    { intervalMs: 100, what: `refund ${refundOrderId} never decided` },
+  );
+  return body;
 }
 
 async function verdictOf(orderId: string): Promise<Record<string, unknown>> {
@@ -90,8 +105,32 @@ describe('refund routes', () => {
     const orderId = await paidLine(m, DAY_MS);
     const res = await webhook('order.refund_requested', refundRequested(orderId));
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ workflowId: `refund:${orderId}:${orderId}-1`, duplicate: false });
+    expect(res.body).toMatchObject({ workflowId: `refund:R${orderId}`, refundOrderId: `R${orderId}`, duplicate: false });
+    expect(res.headers.location).toBe(`/v1/refunds/R${orderId}`);
     expect(await verdictOf(orderId)).toEqual({ orderId, orderLineId: `${orderId}-1`, refundOrderId: `R${orderId}`, approved: true, kind: 'full', amount: '99.0000', currency: 'CNY' });
+
+    // Every decision is on record with its reason; the settlement reads status and amount.
+    const refund = await decided(`R${orderId}`);
+    expect(refund).toMatchObject({ refundOrderId: `R${orderId}`, orderId, orderLineId: `${orderId}-1`, merchantId: m.merchantId, customerId: 'C', origin: 'customer', kind: 'full', status: 'approved', amount: '99.0000', currency: 'CNY' });
+    expect(refund.decisions.map((d) => [d.seq, d.step, d.outcome, d.actorType, d.actorId])).toEqual([
+      [1, 'requested', 'requested', 'customer', 'C'],
+      [2, 'rules', 'full', 'marketplace', 'refund-rules'],
+      [3, 'verdict', 'approved', 'marketplace', 'refund-rules'],
+    ]);
+    expect(refund.decisions[1]?.reason).toMatch(/within 5 days/);
+
+    // The order's timeline shows them on the line.
+    const order = await request(h.app).get(`/v1/orders/${orderId}`).set(operator());
+    expect(order.status).toBe(200);
+    expect(order.body.lines[0].refunds).toEqual([expect.objectContaining({ refundOrderId: `R${orderId}`, status: 'approved', decisions: refund.decisions })]);
+    const list = await request(h.app).get(`/v1/orders/${orderId}/refunds`).set(operator());
+    expect(list.body).toEqual({ orderId, refunds: [refund] });
+
+    // Approved is live: another refund order for the line is refused, and nothing is stored.
+    const again = await webhook('order.refund_requested', { ...refundRequested(orderId), refundOrderId: `R2${orderId}` });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'refund_already_live', details: [{ field: 'data.orderLineId' }] });
+    expect((await request(h.app).get(`/v1/refunds/R2${orderId}`).set(operator())).status).toBe(404);
   });
 
   test('when the customer already had 10 self-service refunds this year, then the full refund is refused by that rule', async () => {
@@ -100,6 +139,11 @@ describe('refund routes', () => {
     const earlier = Array.from({ length: 10 }, (_, i) => new Date(Date.now() - (i + 1) * 60_000).toISOString());
     expect((await webhook('order.refund_requested', refundRequested(orderId, { earlierSelfServiceRefunds: earlier }))).status).toBe(202);
     expect(await verdictOf(orderId)).toMatchObject({ approved: false, rule: 'self_service_limit_reached' });
+    expect(await decided(`R${orderId}`)).toMatchObject({ status: 'refused', amount: null, rule: 'self_service_limit_reached' });
+    // A refused refund is not live: the customer may ask again (a negotiated refund, under a new refund order).
+    const next = await webhook('order.refund_requested', { ...refundRequested(orderId, { proposedAmount: '10' }), refundOrderId: `R2${orderId}` });
+    expect(next.status).toBe(202);
+    expect(next.body).toMatchObject({ workflowId: `refund:R2${orderId}`, duplicate: false });
   });
 
   test('when a negotiated refund is asked, then only its merchant answers it, once, and the verdict follows', async () => {
@@ -108,9 +152,14 @@ describe('refund routes', () => {
     const orderId = await paidLine(m, 10 * DAY_MS);
     const first = await webhook('order.refund_requested', refundRequested(orderId, { proposedAmount: '40.5' }));
     expect(first.status).toBe(202);
-    // Another request for the same line (another event) does not start a second refund.
+    // The same refund order again (another event) does not start a second refund.
     const second = await webhook('order.refund_requested', refundRequested(orderId, { proposedAmount: '90' }));
-    expect(second.body).toMatchObject({ workflowId: `refund:${orderId}:${orderId}-1`, duplicate: true });
+    expect(second.status).toBe(202);
+    expect(second.body).toMatchObject({ workflowId: `refund:R${orderId}`, duplicate: true });
+    // Another refund order while this one is pending: 409.
+    const concurrent = await webhook('order.refund_requested', { ...refundRequested(orderId), refundOrderId: `R3${orderId}` });
+    expect(concurrent.status).toBe(409);
+    expect(concurrent.body.error.code).toBe('refund_already_live');
 
     const url = `/v1/refunds/merchant/orders/${orderId}/lines/${orderId}-1/answer`;
     expect((await request(h.app).post(url).send('{"approved":true}')).status).toBe(401);
@@ -125,7 +174,7 @@ describe('refund routes', () => {
       { intervalMs: 100, what: 'the refund never awaited the merchant' },
     );
     expect(answered.status).toBe(200);
-    expect(answered.body).toMatchObject({ workflowId: `refund:${orderId}:${orderId}-1`, answer: { approved: true, actor: m.merchantId, reason: 'fair' } });
+    expect(answered.body).toMatchObject({ workflowId: `refund:R${orderId}`, answer: { approved: true, actorType: 'merchant', actor: m.merchantId, reason: 'fair' } });
     expect(await verdictOf(orderId)).toEqual({ orderId, orderLineId: `${orderId}-1`, refundOrderId: `R${orderId}`, approved: true, kind: 'negotiated', amount: '40.5', currency: 'CNY' });
     // The same answer again is answered as the first; a different one is refused.
     const same = await merchantPost(m, url, '{"approved":true,"reason":"fair"}');
@@ -134,12 +183,84 @@ describe('refund routes', () => {
     const contrary = await merchantPost(m, url, '{"approved":false}');
     expect(contrary.status).toBe(409);
     expect(contrary.body.error.code).toBe('refund_already_answered');
-    // A line with no refund running cannot be answered.
+    // A line with no refund cannot be answered.
     const idle = await paidLine(m, DAY_MS);
-    const idleUrl = `/v1/refunds/merchant/orders/${idle}/lines/${idle}-1/answer`;
-    const none = await merchantPost(m, idleUrl, '{"approved":true}');
-    expect(none.status).toBe(409);
-    expect(none.body.error.code).toBe('refund_not_awaiting_merchant');
+    const none = await merchantPost(m, `/v1/refunds/merchant/orders/${idle}/lines/${idle}-1/answer`, '{"approved":true}');
+    expect(none.status).toBe(404);
+    expect(none.body.error.code).toBe('refund_not_found');
+
+    // The merchant reads its own refund, with the answer on record; another merchant cannot.
+    const refund = await decided(`R${orderId}`);
+    expect(refund).toMatchObject({ status: 'approved', amount: '40.5000', kind: 'negotiated', proposedAmount: '40.5000' });
+    const own = await merchantGet(m, `/v1/refunds/merchant/refunds/R${orderId}`);
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual(refund);
+    expect(own.body.decisions.map((d: { step: string; outcome: string; reason: string }) => [d.step, d.outcome, d.reason])).toEqual([
+      ['requested', 'requested', 'the customer proposed a refund of 40.5'],
+      ['rules', 'negotiated', expect.stringMatching(/guarantee period/)],
+      ['merchant_answer', 'approved', 'fair'],
+      ['verdict', 'approved', 'refunded 40.5 CNY'],
+    ]);
+    expect((await merchantGet(other, `/v1/refunds/merchant/refunds/R${orderId}`)).status).toBe(404);
+    expect((await request(h.app).get(`/v1/refunds/merchant/refunds/R${orderId}`)).status).toBe(401);
+    // The same routes for operators need the operator's token.
+    expect((await request(h.app).get(`/v1/refunds/R${orderId}`)).status).toBe(401);
+  });
+
+  test('when an operator answers a negotiated refund for the merchant, then the answer is recorded under the operator, with the reason, and the verdict follows', async () => {
+    const m = await merchant();
+    const orderId = await paidLine(m, 10 * DAY_MS);
+    expect((await webhook('order.refund_requested', refundRequested(orderId, { proposedAmount: '20' }))).status).toBe(202);
+    const url = `/v1/refunds/R${orderId}/answer`;
+    expect((await request(h.app).post(url).send({ approved: false, reason: 'no' })).status).toBe(401);
+    const noReason = await request(h.app).post(url).set(operator()).send({ approved: false });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error.details.map((d: { field: string }) => d.field)).toEqual(['reason']);
+    const unknown = await request(h.app).post(`/v1/refunds/R-none-${orderId}/answer`).set(operator()).send({ approved: false, reason: 'unknown refund' });
+    expect(unknown.status).toBe(404);
+
+    const answered = await until(
+      () => request(h.app).post(url).set(operator()).send({ approved: false, reason: 'merchant declined by phone' }),
+      (r) => r.status !== 409,
+      { intervalMs: 100, what: 'the refund never awaited the merchant' },
+    );
+    expect(answered.status).toBe(200);
+    expect(answered.body.answer).toMatchObject({ approved: false, actorType: 'operator', actor: 'ops-anna', reason: 'merchant declined by phone' });
+    expect(await verdictOf(orderId)).toMatchObject({ approved: false, rule: 'merchant_rejected' });
+    const refund = await decided(`R${orderId}`);
+    expect(refund).toMatchObject({ status: 'refused', rule: 'merchant_rejected', amount: null });
+    expect(refund.decisions[2]).toMatchObject({ step: 'merchant_answer', outcome: 'rejected', actorType: 'operator', actorId: 'ops-anna', reason: 'merchant declined by phone' });
+    const { rows } = await h.db.query(`select actor, action, reason from operator_actions where target_type = 'refund' and target_id = $1`, [`R${orderId}`]);
+    expect(rows).toEqual([{ actor: 'ops-anna', action: 'refund.reject', reason: 'merchant declined by phone' }]);
+    // Decided: no second answer.
+    const late = await request(h.app).post(url).set(operator()).send({ approved: true, reason: 'changed mind' });
+    expect(late.status).toBe(409);
+  });
+
+  test('when a claimed licence code is refunded by negotiation, then the supervision record refuses it as licence_claimed', async () => {
+    const m = await merchant();
+    const productId = `${m.merchantId}-licence`;
+    await upsertProduct(h.db, { productId, merchantId: m.merchantId, name: 'licence', chargingMode: 'PERIOD', retentionDays: 15 });
+    await h.db.query(`update products set supervised = true, supervision_variant = 'licence' where product_id = $1`, [productId]);
+    const orderId = await paidLine(m, 10 * DAY_MS, productId);
+    const workflowId = `supervision:${orderId}`;
+    await h.db.query(
+      `insert into supervisions (workflow_id, order_id, order_line_id, merchant_id, customer_id, product_id, variant, node, node_since)
+       values ($1, $2, $2 || '-1', $3, 'C', $4, 'licence', 'awaiting-activation', now())`,
+      [workflowId, orderId, m.merchantId, productId],
+    );
+    await h.db.query(`insert into supervision_events (workflow_id, seq, node, action, actor_type, actor_id, at) values ($1, 1, 'awaiting-activation', 'licence.claimed', 'customer', 'C', now())`, [
+      workflowId,
+    ]);
+    expect((await webhook('order.refund_requested', refundRequested(orderId, { proposedAmount: '20' }))).status).toBe(202);
+    expect(await verdictOf(orderId)).toMatchObject({ approved: false, rule: 'licence_claimed' });
+  });
+
+  test('when hardware is in transit, then the refund is refused as hardware_in_transit', async () => {
+    const m = await merchant();
+    const orderId = await paidLine(m, DAY_MS);
+    expect((await webhook('order.refund_requested', refundRequested(orderId, { goodsInTransit: true }))).status).toBe(202);
+    expect(await verdictOf(orderId)).toMatchObject({ approved: false, rule: 'hardware_in_transit' });
   });
 
   test('when the order line is unknown or the event is malformed, then 404 or 400 and nothing starts', async () => {
@@ -149,5 +270,21 @@ describe('refund routes', () => {
     const malformed = await webhook('order.refund_requested', refundRequested(uniqueId('O'), { proposedAmount: '-1' }));
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.details.map((d: { field: string }) => d.field)).toEqual(['data.proposedAmount']);
+    const badFlag = await webhook('order.refund_requested', refundRequested(uniqueId('O'), { goodsInTransit: 'yes' }));
+    expect(badFlag.status).toBe(400);
+    expect(badFlag.body.error.details.map((d: { field: string }) => d.field)).toEqual(['data.goodsInTransit']);
+    expect((await request(h.app).get(`/v1/refunds/${uniqueId('R')}`).set(operator())).body.error.code).toBe('refund_not_found');
+  });
+
+  test('when a refund order id is reused for another order line, then 409 names it and nothing starts', async () => {
+    const m = await merchant();
+    const first = await paidLine(m, DAY_MS);
+    const second = await paidLine(m, DAY_MS);
+    const refundOrderId = uniqueId('R');
+    expect((await webhook('order.refund_requested', { ...refundRequested(first), refundOrderId })).status).toBe(202);
+    const reused = await webhook('order.refund_requested', { ...refundRequested(second), refundOrderId });
+    expect(reused.status).toBe(409);
+    expect(reused.body.error).toMatchObject({ code: 'refund_order_id_reused', details: [{ field: 'data.refundOrderId' }] });
+    expect((await request(h.app).get(`/v1/orders/${second}/refunds`).set(operator())).body).toEqual({ orderId: second, refunds: [] });
   });
 });
