@@ -264,6 +264,16 @@ describe('termination', () => {
     expect(again.body).toMatchObject({ replayed: true, entry: { entryId: first.body.entry.entryId } });
     expect(await entryCount(merchantId)).toBe(1);
   });
+
+  it('when two first attempts with one Idempotency-Key race, then one entry is recorded and both answer it', async () => {
+    const { merchantId, productIds } = await merchant();
+    const body = { code: 'self_dealing_fraud', productId: productIds[0], reason: 'self-reviews' };
+    const answers = await Promise.all([recordPenalty(h.app, merchantId, body, 'race'), recordPenalty(h.app, merchantId, body, 'race')]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 201]);
+    expect(new Set(answers.map((a) => a.body.entry.entryId)).size).toBe(1);
+    expect(await entryCount(merchantId)).toBe(1);
+    expect(await penaltyChanges(merchantId)).toHaveLength(1);
+  });
 });
 
 describe('merchant isolation', () => {
