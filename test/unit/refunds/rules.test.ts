@@ -2,7 +2,7 @@
  * The marketplace's refund rules (spec §9.3): the 5-day full refund, 10 self-service refunds a
  * calendar year, negotiated refunds inside the guarantee period, and the refusals, each named.
  */
-import { amountUnits, decideRefund, DEFAULT_REFUND_POLICY, selfServiceRefundsInYear } from '../../../src/workflows/refunds/rules';
+import { amountUnits, decideRefund, DEFAULT_REFUND_POLICY, manualServiceRefusal, oneMonthAfter, selfServiceRefundsInYear } from '../../../src/workflows/refunds/rules';
 import type { RefundOrder, RefundRequest } from '../../../src/workflows/refunds/rules';
 
 const at = (beijing: string): number => Date.parse(`${beijing}+08:00`);
@@ -94,5 +94,73 @@ describe('refund rules (spec §9.3)', () => {
     expect(amountUnits('99.5000')).toBe(995_000n);
     expect(amountUnits('0.0001')).toBe(1n);
     expect(amountUnits('1.23456')).toBeUndefined();
+  });
+
+  test('one calendar month after is the same Beijing date and time a month on, held to the end of a shorter month', () => {
+    expect(oneMonthAfter(at('2026-03-10T12:00:00'))).toBe(at('2026-04-10T12:00:00'));
+    expect(oneMonthAfter(at('2026-01-31T09:00:00'))).toBe(at('2026-02-28T09:00:00'));
+    expect(oneMonthAfter(at('2028-01-31T09:00:00'))).toBe(at('2028-02-29T09:00:00'));
+    expect(oneMonthAfter(at('2026-12-15T00:30:00'))).toBe(at('2027-01-15T00:30:00'));
+    // 2026-01-31 20:00 UTC is already 1 February in Beijing: a month on is 1 March there.
+    expect(oneMonthAfter(Date.parse('2026-01-31T20:00:00Z'))).toBe(at('2026-03-01T04:00:00'));
+  });
+
+  describe('manual services (§9.3): the full amount is lost', () => {
+    const month = oneMonthAfter(paidAt); // 2026-04-10 12:00 Beijing
+    const policy = { ...DEFAULT_REFUND_POLICY, guaranteePeriodDays: 120 };
+    const manual = (requirementSubmittedAt?: number, customerWaits: { from: number; to?: number }[] = []): RefundOrder => ({
+      ...order,
+      manualService: { ...(requirementSubmittedAt !== undefined ? { requirementSubmittedAt } : {}), customerWaits },
+    });
+
+    test('when the requirement came in exactly one month after payment, then the full amount may still be negotiated; a millisecond later it may not', () => {
+      expect(decideRefund(manual(month), request({ requestedAt: month + 10 * DAY, proposedAmount: '99.50' }), policy).kind).toBe('negotiated');
+      expect(decideRefund(manual(month + 1), request({ requestedAt: month + 10 * DAY, proposedAmount: '99.50' }), policy)).toEqual({
+        kind: 'refused',
+        rule: 'manual_service_requirement_late',
+      });
+    });
+
+    test('when no requirement was submitted, then it is late once the request comes more than a month after payment', () => {
+      expect(manualServiceRefusal({ customerWaits: [] }, paidAt, month)).toBeUndefined();
+      expect(manualServiceRefusal({ customerWaits: [] }, paidAt, month + 1)).toBe('manual_service_requirement_late');
+    });
+
+    test('when the customer left the project waiting more than a month, then the full amount is refused; a wait of exactly a month, or one still open under a month, is not', () => {
+      const from = paidAt + 2 * DAY;
+      const submitted = paidAt + DAY;
+      const later = { requestedAt: oneMonthAfter(from) + 20 * DAY, proposedAmount: '99.5' };
+      expect(decideRefund(manual(submitted, [{ from, to: oneMonthAfter(from) }]), request(later), policy).kind).toBe('negotiated');
+      expect(decideRefund(manual(submitted, [{ from, to: oneMonthAfter(from) + 1 }]), request(later), policy)).toEqual({ kind: 'refused', rule: 'manual_service_stalled' });
+      // An open wait counts to the request.
+      expect(manualServiceRefusal({ requirementSubmittedAt: submitted, customerWaits: [{ from }] }, paidAt, oneMonthAfter(from))).toBeUndefined();
+      expect(manualServiceRefusal({ requirementSubmittedAt: submitted, customerWaits: [{ from }] }, paidAt, oneMonthAfter(from) + 1)).toBe('manual_service_stalled');
+    });
+
+    test('when the amount asked is less than paid, then a manual service that lost its full refund may still negotiate it', () => {
+      expect(decideRefund(manual(undefined), request({ requestedAt: month + DAY, proposedAmount: '99.49' }), policy)).toEqual({ kind: 'negotiated', amount: '99.49' });
+      expect(decideRefund(manual(undefined), request({ requestedAt: month + DAY, proposedAmount: '99.5000' }), policy)).toEqual({
+        kind: 'refused',
+        rule: 'manual_service_requirement_late',
+      });
+    });
+
+    test('when a manual service asks the 5-day full refund in time, then it is granted (a month cannot have passed)', () => {
+      expect(decideRefund(manual(undefined), request())).toEqual({ kind: 'full', amount: '99.50' });
+    });
+  });
+
+  test('when a licence code was claimed, then no negotiated refund; the 5-day full refund is not affected', () => {
+    const claimed = { ...order, licenceClaimed: true };
+    expect(decideRefund(claimed, request({ requestedAt: paidAt + 10 * DAY, proposedAmount: '10' }))).toEqual({ kind: 'refused', rule: 'licence_claimed' });
+    expect(decideRefund({ ...order, licenceClaimed: false }, request({ requestedAt: paidAt + 10 * DAY, proposedAmount: '10' })).kind).toBe('negotiated');
+    expect(decideRefund(claimed, request())).toEqual({ kind: 'full', amount: '99.50' });
+  });
+
+  test('when hardware is in transit, then no refund of either kind', () => {
+    const inTransit = { ...order, goodsInTransit: true };
+    expect(decideRefund(inTransit, request())).toEqual({ kind: 'refused', rule: 'hardware_in_transit' });
+    expect(decideRefund(inTransit, request({ proposedAmount: '5' }))).toEqual({ kind: 'refused', rule: 'hardware_in_transit' });
+    expect(decideRefund({ ...order, goodsInTransit: false }, request()).kind).toBe('full');
   });
 });
