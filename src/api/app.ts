@@ -16,7 +16,9 @@ import type { RefundGateway } from './refunds/gateway';
 import { createRefundMerchantRouter, createRefundOperatorRouter } from './refunds/routes';
 import { createGovernanceRouter } from './governance/routes';
 import type { ExitGateway } from './governance/exit-gateway';
+import { createExitMerchantRouter, createExitOperatorRouter } from './governance/exit-routes';
 import { createPenaltiesMerchantRouter, createPenaltiesOperatorRouter } from './governance/penalties';
+import { createDialTestMerchantRouter, createDialTestOperatorRouter } from './governance/dial-tests';
 import { subscriptionEvents } from './subscription/events';
 import { createInstanceRouter } from './subscription/instances';
 import { createOrderRouter } from './subscription/orders';
@@ -99,6 +101,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(createRefundMerchantRouter({ db: deps.db, gateway: deps.refunds, encryptor: deps.encryptor }));
   // Merchants read their own penalty ledger, signing each request.
   app.use(createPenaltiesMerchantRouter({ db: deps.db, settings: deps.config.penalties, encryptor: deps.encryptor }));
+  // Merchants save and read their products' dial-test cases, signing each request.
+  app.use(createDialTestMerchantRouter({ db: deps.db, encryptor: deps.encryptor }));
+  // Merchants ask to leave, read their exit and upload no-invoice proofs, signing each request.
+  app.use(createExitMerchantRouter({ db: deps.db, exits: deps.exit, encryptor: deps.encryptor }));
   app.use('/v1', requireOperator(deps.config.operatorToken));
   app.use(createMerchantRouter({ db: deps.db, encryptor: deps.encryptor, mode: deps.config.mode }));
   app.use(createOrderRouter({ db: deps.db, gateway: deps.gateway }));
@@ -109,6 +115,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(createRefundOperatorRouter({ db: deps.db, gateway: deps.refunds }));
   app.use(createGovernanceRouter({ db: deps.db }));
   app.use(createPenaltiesOperatorRouter({ db: deps.db, settings: deps.config.penalties, exits: deps.exit }));
+  app.use(createExitOperatorRouter({ db: deps.db, exits: deps.exit }));
+  app.use(createDialTestOperatorRouter({ db: deps.db }));
 
   app.use((req, _res, next) => next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
