@@ -12,6 +12,7 @@ import request from 'supertest';
 import { createOrderSystemActivities } from '../../src/activities/notices/order-system';
 import { createRefundActivities } from '../../src/activities/refunds';
 import { upsertProduct } from '../../src/db/repositories/catalog/merchants';
+import { supervisionRecordOfLine } from '../../src/db/repositories/refunds/order-lines';
 import { signWebhook } from '../../src/platform/security/standard-webhooks';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
 import { startApiWorker, type ApiWorker } from '../helpers/api-worker';
@@ -254,6 +255,33 @@ describe('refund routes', () => {
     ]);
     expect((await webhook('order.refund_requested', refundRequested(orderId, { proposedAmount: '20' }))).status).toBe(202);
     expect(await verdictOf(orderId)).toMatchObject({ approved: false, rule: 'licence_claimed' });
+  });
+
+  test('when the supervision of a manual service has a requirement returned and resubmitted, then the facts read are the first submission and each wait on the customer', async () => {
+    const m = await merchant();
+    const orderId = await paidLine(m, 40 * DAY_MS);
+    const workflowId = `supervision:${orderId}`;
+    await h.db.query(
+      `insert into supervisions (workflow_id, order_id, order_line_id, merchant_id, customer_id, product_id, variant, node, node_since)
+       values ($1, $2, $2 || '-1', $3, 'C', $4, 'service', 'requirement-returned', now())`,
+      [workflowId, orderId, m.merchantId, `${m.merchantId}-p`],
+    );
+    const t = (iso: string) => new Date(iso);
+    const events: [number, string, string, Date][] = [
+      [1, 'awaiting-confirmation', 'requirement.submitted', t('2026-03-02T00:00:00Z')],
+      [2, 'requirement-returned', 'requirement.returned', t('2026-03-03T00:00:00Z')],
+      [3, 'awaiting-confirmation', 'requirement.submitted', t('2026-04-20T00:00:00Z')],
+      [4, 'requirement-returned', 'requirement.returned', t('2026-04-21T00:00:00Z')],
+    ];
+    for (const [seq, node, action, at] of events) {
+      await h.db.query(`insert into supervision_events (workflow_id, seq, node, action, actor_type, actor_id, at) values ($1, $2, $3, $4, 'customer', 'C', $5)`, [workflowId, seq, node, action, at]);
+    }
+    expect(await supervisionRecordOfLine(h.db, orderId, `${orderId}-1`)).toEqual({
+      requirementSubmittedAt: Date.parse('2026-03-02T00:00:00Z'),
+      customerWaits: [{ from: Date.parse('2026-03-03T00:00:00Z'), to: Date.parse('2026-04-20T00:00:00Z') }, { from: Date.parse('2026-04-21T00:00:00Z') }],
+      licenceClaimed: false,
+    });
+    expect(await supervisionRecordOfLine(h.db, uniqueId('O'), 'none')).toEqual({ customerWaits: [], licenceClaimed: false });
   });
 
   test('when hardware is in transit, then the refund is refused as hardware_in_transit', async () => {
