@@ -87,10 +87,13 @@ async function invoiceCount(requestNumber: string): Promise<number> {
 describe('settlement routes', () => {
   let a: Merchant;
   let b: Merchant;
+  /** Never certified: its statement stays held, never sent. */
+  let c: Merchant;
 
   beforeAll(async () => {
     a = await merchantWithLines();
     b = await merchantWithLines();
+    c = await merchantWithLines();
     // B is certified before the run; A is not, so A's statement is held.
     const certified = await request(h.app).put(`/v1/merchants/${b.merchantId}/business-info`).set(operator()).send({ bankAccount: '6222000011112222', taxId: '91110000MA01ABCDE1' });
     expect(certified.status).toBe(200);
@@ -120,6 +123,50 @@ describe('settlement routes', () => {
     expect(rows[0]).toEqual({ tax_id: null });
     expect((await request(h.app).put(`/v1/merchants/${uniqueId('nobody')}/business-info`).set(operator()).send({ bankAccount: '6222000011112222', taxId: '91110000MA01ABCDE1' })).status).toBe(404);
     expect((await request(h.app).get('/v1/settlement/periods/209901').set(operator())).status).toBe(404);
+    const badPeriod = await request(h.app).get('/v1/settlement/periods/2024-12').set(operator());
+    expect([badPeriod.status, badPeriod.body.error.details[0].field]).toEqual([400, 'period']);
+    const unknown = `/v1/settlement/statements/ST${PERIOD}-${uniqueId('nobody')}`;
+    expect((await request(h.app).get(unknown).set(operator())).body.error.code).toBe('statement_not_found');
+    expect((await request(h.app).post(`${unknown}/actions`).set(operator()).send({ action: 'countersign' })).status).toBe(404);
+  });
+
+  test("when an operator sets a product's tax rate, then it is checked, recorded with who and why, and another merchant's product is 404", async () => {
+    const productId = `${a.merchantId}-soft`;
+    const url = (merchantId: string, product = productId) => `/v1/merchants/${merchantId}/products/${product}/tax-rate`;
+    const rateOf = async () => (await h.db.query<{ rate: string }>('select tax_rate::text as rate from products where product_id = $1', [productId])).rows[0]?.rate;
+    const refused: Array<[object, string[]]> = [
+      [{ taxRate: '1', reason: 'rate one' }, ['taxRate']],
+      [{ taxRate: '1.0000', reason: 'rate one' }, ['taxRate']],
+      [{ taxRate: '-0.06', reason: 'negative' }, ['taxRate']],
+      [{ taxRate: '0.06125', reason: 'five decimals' }, ['taxRate']],
+      [{ taxRate: 0.06, reason: 'a JSON number' }, ['taxRate']],
+      [{ taxRate: '0.09' }, ['reason']],
+      [{ taxRate: '0.09', reason: 'a good reason', extra: 1 }, ['(body)']],
+    ];
+    for (const [body, fields] of refused) {
+      const res = await request(h.app).put(url(a.merchantId)).set(operator()).send(body);
+      expect([res.status, res.body.error.code]).toEqual([400, 'invalid_request']);
+      expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(fields.sort());
+    }
+    expect(await rateOf()).toBe('0.0600');
+    // B cannot be named as the owner of A's product; unknown products are 404 too; operators only.
+    expect((await request(h.app).put(url(b.merchantId)).set(operator()).send({ taxRate: '0.09', reason: 'wrong owner' })).body.error?.code).toBe('product_not_found');
+    expect((await request(h.app).put(url(a.merchantId, uniqueId('P'))).set(operator()).send({ taxRate: '0.09', reason: 'no such product' })).status).toBe(404);
+    expect((await request(h.app).put(url(a.merchantId)).send({ taxRate: '0.09', reason: 'no token' })).status).toBe(401);
+    expect(await rateOf()).toBe('0.0600');
+
+    const set = await request(h.app).put(url(a.merchantId)).set(operator()).send({ taxRate: '0.0600', reason: 'periodic software is at 6 %' });
+    expect([set.status, set.body]).toEqual([200, { merchantId: a.merchantId, productId, taxRate: '0.0600', previousTaxRate: '0.0600' }]);
+    const zero = await request(h.app).put(url(a.merchantId)).set(operator()).send({ taxRate: '0', reason: 'exempt product' });
+    expect(zero.body).toEqual({ merchantId: a.merchantId, productId, taxRate: '0.0000', previousTaxRate: '0.0600' });
+    const { rows } = await h.db.query('select actor, action, reason, details from operator_actions where target_type = $1 and target_id = $2 order by action_id', ['product', productId]);
+    expect(rows).toEqual([
+      { actor: 'ops@example.com', action: 'product-tax-rate', reason: 'periodic software is at 6 %', details: { merchantId: a.merchantId, from: '0.0600', to: '0.0600' } },
+      { actor: 'ops@example.com', action: 'product-tax-rate', reason: 'exempt product', details: { merchantId: a.merchantId, from: '0.0600', to: '0.0000' } },
+    ]);
+    // Back to 6 % before the run below takes the product's rate.
+    await request(h.app).put(url(a.merchantId)).set(operator()).send({ taxRate: '0.06', reason: 'exemption withdrawn' });
+    expect(await rateOf()).toBe('0.0600');
   });
 
   test('when a period is run, then held and ready statements walk to paid through the routes, invoices checked rule by rule', async () => {
@@ -226,5 +273,98 @@ describe('settlement routes', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['amount', 'taxRate']);
     expect(await invoiceCount(bRequest)).toBe(0);
+  });
+
+  test("when a merchant disputes a line of its sent statement, then an operator confirms a difference into the ledger once, or rejects it, and no one sees another merchant's", async () => {
+    const statementA = statementNumber(a.merchantId);
+    const sent = await request(h.app).get(`/v1/settlement/statements/${statementA}`).set(operator());
+    expect(sent.body.step).toBe('paid');
+    const soft = sent.body.lines.find((l: { taxRate: string }) => l.taxRate === '0.0600');
+    const hw = sent.body.lines.find((l: { taxRate: string }) => l.taxRate === '0.1300');
+    const lineKey = (l: { kind: string; orderId: string; orderLineId: string; productId: string }) => ({ kind: l.kind, orderId: l.orderId, orderLineId: l.orderLineId, productId: l.productId });
+    const disputes = (n: string) => `/v1/settlement/merchant/statements/${n}/disputes`;
+    const claim = { ...lineKey(soft), claimedAmount: '120', reason: 'the price list says 120' };
+    const disputeRows = async () => (await h.db.query('select count(*)::int as n from statement_disputes where merchant_id = $1', [a.merchantId])).rows[0]?.n;
+
+    // Another merchant's statement, a statement not yet sent, a line it does not have, a claim that changes nothing, bad bodies.
+    expect((await merchantPost(b, disputes(statementA), claim)).body.error?.code).toBe('statement_not_found');
+    await until(() => stepOf(c.merchantId), (st) => st === 'held', { what: 'C not held', timeoutMs: 30_000 });
+    const cLines = (await merchantGet(c, `/v1/settlement/merchant/statements/${statementNumber(c.merchantId)}`)).body.lines;
+    const unsent = await merchantPost(c, disputes(statementNumber(c.merchantId)), { ...lineKey(cLines[0]), claimedAmount: '1', reason: 'too early' });
+    expect([unsent.status, unsent.body.error.code]).toEqual([409, 'statement_not_sent']);
+    expect((await merchantPost(a, disputes(statementA), { ...claim, orderId: uniqueId('O') })).body.error?.code).toBe('statement_line_not_found');
+    const same = await merchantPost(a, disputes(statementA), { ...claim, claimedAmount: '100.0' });
+    expect([same.status, same.body.error.code, same.body.error.details[0].field]).toEqual([422, 'claim_equals_line', 'claimedAmount']);
+    const malformed = await merchantPost(a, disputes(statementA), { ...claim, kind: 'adjustment', claimedAmount: '12.34567', reason: '' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['claimedAmount', 'kind', 'reason']);
+    expect(await disputeRows()).toBe(0);
+
+    const opened = await merchantPost(a, disputes(statementA), claim);
+    expect(opened.status).toBe(201);
+    const disputeId = opened.body.disputeId as string;
+    expect(disputeId).toMatch(new RegExp(`^DP${PERIOD}\\d{6}$`));
+    expect(opened.body).toMatchObject({ statementNumber: statementA, merchantId: a.merchantId, status: 'open', claimedAmount: '120.0000', claimedDifference: '20.0000', adjustment: null });
+    expect(opened.body.line).toMatchObject({ ...lineKey(soft), amount: '100.0000', taxRate: '0.0600', currency: 'CNY' });
+    expect((await merchantPost(a, disputes(statementA), claim)).body.error?.code).toBe('dispute_already_open');
+    // Merchants read only their own disputes.
+    expect((await merchantGet(b, `/v1/settlement/merchant/disputes/${disputeId}`)).status).toBe(404);
+    expect((await merchantGet(b, disputes(statementA))).status).toBe(404);
+    expect((await merchantGet(a, `/v1/settlement/merchant/disputes/${disputeId}`)).body.status).toBe('open');
+    expect((await merchantGet(a, disputes(statementA))).body.disputes.map((d: { disputeId: string }) => d.disputeId)).toEqual([disputeId]);
+    const open = await request(h.app).get('/v1/settlement/disputes?status=open').set(operator());
+    expect(open.body.disputes.map((d: { disputeId: string }) => d.disputeId)).toContain(disputeId);
+    const badStatus = await request(h.app).get('/v1/settlement/disputes?status=closed').set(operator());
+    expect([badStatus.status, badStatus.body.error.details[0].field]).toEqual([400, 'status']);
+    expect((await request(h.app).get('/v1/settlement/disputes').set(partyHeaders({ idHeader: 'x-merchant-id', id: a.merchantId, key: a.accessKey }, 'GET', '/v1/settlement/disputes'))).status).toBe(401);
+
+    // The operator confirms at most the claim, in its direction; refusals change nothing.
+    const confirm = (body: object, id = disputeId) => request(h.app).post(`/v1/settlement/disputes/${id}/confirm`).set(operator()).send(body);
+    const adjustments = async () =>
+      (await h.db.query('select kind, amount::text, reference, settle_period from settlement_ledger where fact_key = $1', [`adjustment:${disputeId}`])).rows;
+    for (const [body, status, code] of [
+      [{ difference: '25', reason: 'more than claimed' }, 422, 'difference_within_claim'],
+      [{ difference: '-5', reason: 'the other way' }, 422, 'difference_same_direction_as_claim'],
+      [{ difference: '0', reason: 'nothing' }, 400, 'invalid_request'],
+      [{ difference: '5' }, 400, 'invalid_request'],
+    ] as const) {
+      const res = await confirm(body);
+      expect([res.status, res.body.error.code]).toEqual([status, code]);
+    }
+    expect((await confirm({ difference: '5', reason: 'unknown dispute' }, uniqueId('DP'))).status).toBe(404);
+    expect(await adjustments()).toEqual([]);
+
+    const confirmed = await confirm({ difference: '15.5', reason: 'price list checked: 115.50' });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ status: 'confirmed', confirmedDifference: '15.5000', decidedBy: 'ops@example.com', decisionReason: 'price list checked: 115.50' });
+    const [adjustment] = await adjustments();
+    expect(adjustment).toEqual({ kind: 'adjustment', amount: '15.5000', reference: disputeId, settle_period: confirmed.body.adjustment.period });
+    // A later period, never the statement that was sent: its lines and totals are as they were.
+    expect(confirmed.body.adjustment.period > PERIOD).toBe(true);
+    const after = await request(h.app).get(`/v1/settlement/statements/${statementA}`).set(operator());
+    expect([after.body.lines, after.body.totals]).toEqual([sent.body.lines, sent.body.totals]);
+    // Decided once: a second confirmation or a rejection is refused, and the ledger keeps one line.
+    expect((await confirm({ difference: '15.5', reason: 'again' })).body.error?.code).toBe('dispute_decided');
+    expect((await request(h.app).post(`/v1/settlement/disputes/${disputeId}/reject`).set(operator()).send({ reason: 'changed my mind' })).status).toBe(409);
+    expect(await adjustments()).toHaveLength(1);
+
+    // The other line: disputed and rejected with a reason, which the merchant is told.
+    const second = await merchantPost(a, disputes(statementA), { ...lineKey(hw), claimedAmount: '40', reason: 'one month was free' });
+    const secondId = second.body.disputeId as string;
+    const noReason = await request(h.app).post(`/v1/settlement/disputes/${secondId}/reject`).set(operator()).send({});
+    expect([noReason.status, noReason.body.error.details[0].field]).toEqual([400, 'reason']);
+    const rejected = await request(h.app).post(`/v1/settlement/disputes/${secondId}/reject`).set(operator()).send({ reason: 'the free month was December 2023' });
+    expect(rejected.body).toMatchObject({ status: 'rejected', confirmedDifference: null, adjustment: null, decisionReason: 'the free month was December 2023' });
+    expect((await h.db.query('select count(*)::int as n from settlement_ledger where reference = $1', [secondId])).rows[0]?.n).toBe(0);
+
+    const { rows: actions } = await h.db.query('select action, target_id, reason from operator_actions where target_type = $1 and target_id in ($2, $3) order by action_id', ['dispute', disputeId, secondId]);
+    expect(actions).toEqual([
+      { action: 'dispute-confirm', target_id: disputeId, reason: 'price list checked: 115.50' },
+      { action: 'dispute-reject', target_id: secondId, reason: 'the free month was December 2023' },
+    ]);
+    const { rows: told } = await h.db.query('select subject from notifications where recipient_id = $1 and subject like $2 order by notification_id', [a.merchantId, 'Dispute %']);
+    expect(told.map((n) => n.subject)).toEqual([`Dispute ${disputeId} confirmed`, `Dispute ${secondId} rejected`]);
+    const { rows: raised } = await h.db.query("select count(*)::int as n from notifications where recipient_type = 'operator' and subject like $1", [`%dispute ${disputeId}`]);
+    expect(raised[0]?.n).toBe(1);
   });
 });
