@@ -65,6 +65,13 @@ async function entryCount(merchantId: string): Promise<number> {
   return rows[0]!.n;
 }
 
+/** The input the exit workflow was started with, read from its history. */
+async function exitInput(merchantId: string): Promise<Record<string, unknown>> {
+  const history = await h.client.workflow.getHandle(exitWorkflowId(merchantId)).fetchHistory();
+  const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+  return JSON.parse(Buffer.from(payload.data!).toString('utf8')) as Record<string, unknown>;
+}
+
 const near = (iso: string | Date, expectedMs: number): void => expect(Math.abs(new Date(iso).getTime() - expectedMs)).toBeLessThan(60_000);
 
 describe('the violation catalogue', () => {
@@ -203,6 +210,7 @@ describe('termination', () => {
     const description = await h.client.workflow.getHandle(exitWorkflowId(merchantId)).describe();
     expect(description.type).toBe('exitWorkflow');
     expect(description.status.name).toBe('RUNNING');
+    expect(await exitInput(merchantId)).toMatchObject({ merchantId, kind: 'forced', requestedBy: 'alice', penaltyId: response.body.entry.entryId });
   });
 
   it('when the points in the window reach the threshold, then the merchant is terminated; points older than the window do not count', async () => {

@@ -3,8 +3,7 @@
  * consequences it applied, and the merchants' publishing freezes.
  */
 import type { Queryable } from '../../pool';
-
-const iso = (column: string): string => `to_char((${column}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+import { iso } from './violations';
 
 export type Termination = 'violation' | 'points_threshold';
 

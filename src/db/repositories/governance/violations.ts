@@ -27,7 +27,8 @@ export interface Violation extends NewViolation {
   retiredReason: string | null;
 }
 
-const iso = (column: string): string => `to_char((${column}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** A timestamp expression as ISO 8601 in UTC with milliseconds, the API's format (the whole expression is converted). */
+export const iso = (column: string): string => `to_char((${column}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 const columns = `code, description, points, product_action as "productAction", product_delist_days as "productDelistDays",
   publishing_freeze_days as "publishingFreezeDays", terminates, deducts_full_deposit as "deductsFullDeposit",
