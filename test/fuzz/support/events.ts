@@ -210,6 +210,30 @@ function tenantSyncEvents(f: Fixtures): fc.Arbitrary<Event> {
   );
 }
 
+/**
+ * order.refund_requested (README, A refund) for a paid line of the fixtures (any charging mode,
+ * running or ended) or an unknown one (404): the 5-day refund or a negotiated amount, with
+ * the order system's facts. A line with a live refund refuses another refund order (409).
+ */
+function refundRequested(f: Fixtures): fc.Arbitrary<Event> {
+  const paid = [...f.running, f.ended].map((s) => ({ orderId: s.orderId, orderLineId: s.orderLineId }));
+  const line = fc.oneof({ arbitrary: fc.constantFrom(...paid), weight: 4 }, { arbitrary: fc.record({ orderId: validId, orderLineId: validId }), weight: 1 });
+  return fc
+    .record(
+      {
+        line,
+        refundOrderId: validId,
+        requestedAt: isoTime,
+        proposedAmount: fc.constantFrom('99.00', '0.0001', '12.5', '0', '100000'),
+        invoiceOutstanding: fc.boolean(),
+        goodsInTransit: fc.boolean(),
+        earlierSelfServiceRefunds: fc.array(isoTime, { maxLength: 12 }),
+      },
+      { requiredKeys: ['line', 'refundOrderId', 'requestedAt'] },
+    )
+    .map(({ line: l, ...rest }) => ({ type: 'order.refund_requested', data: { ...l, ...stripUndefined(rest) } }));
+}
+
 function stripUndefined(data: Data): Data {
   return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined));
 }
@@ -221,5 +245,6 @@ export function validEvent(f: Fixtures): fc.Arbitrary<Event> {
     { arbitrary: laterEvents(f), weight: 4 },
     { arbitrary: changeRequested(f, { running: false }), weight: 1 },
     { arbitrary: tenantSyncEvents(f), weight: 2 },
+    { arbitrary: refundRequested(f), weight: 1 },
   );
 }
