@@ -4,6 +4,7 @@
  * same entry repeats until it has happened.
  */
 import type { Db, Queryable } from '../../db/pool';
+import { findMerchant } from '../../db/repositories/catalog/merchants';
 import { setProductListing } from '../../db/repositories/governance/listing';
 import {
   attributeListingChange,
@@ -83,8 +84,7 @@ async function applyProductAction(
 async function recordInTransaction(q: Queryable, r: ViolationReport, settings: PenaltySettings): Promise<PenaltyEntry> {
   const violation = await usableViolation(q, r.code);
   if (violation.productAction && !r.productId) throw invalidRequest([{ field: 'productId', reason: `required: ${violation.code} delists the product concerned` }]);
-  const known = await q.query(`select 1 from merchants where merchant_id = $1::text`, [r.merchantId]);
-  if (known.rowCount === 0) throw new AppError(404, 'merchant_not_found', `merchant ${r.merchantId} is not registered`);
+  if (!(await findMerchant(q, r.merchantId))) throw new AppError(404, 'merchant_not_found', `merchant ${r.merchantId} is not registered`);
   // Another merchant's product is answered exactly like one that does not exist.
   const product = r.productId ? await productListingForPenalty(q, r.merchantId, r.productId) : undefined;
   if (r.productId && !product) {
