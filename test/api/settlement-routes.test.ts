@@ -4,11 +4,15 @@
  * authentication (merchants sign with their access key), merchant isolation, 4xx naming the field, every invoice rule refused by
  * name with nothing written, and a statement walked from held to paid through the routes.
  */
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { createNotificationActivities } from '../../src/activities/notices/notifications';
 import { createSettlementActivities } from '../../src/activities/settlement';
 import { upsertProduct } from '../../src/db/repositories/catalog/merchants';
+import { computeScope } from '../../src/db/repositories/settlement/scope';
+import { recreateDatabaseOn } from '../../src/dev/databases';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
 import { startApiWorker, type ApiWorker } from '../helpers/api-worker';
 import { registerMerchant } from '../activities/fixtures';
@@ -21,7 +25,15 @@ let worker: ApiWorker | undefined;
 const PERIOD = '202412';
 
 beforeAll(async () => {
-  h = await apiHarness();
+  // A database of its own: a bill run takes every merchant's unsettled facts, and must take
+  // neither other suites' nor leave them a statement that moves their later facts on.
+  const databaseUrl = await recreateDatabaseOn(process.env.TEST_DATABASE_URL as string, 'saas_fulfillment_settlement_routes');
+  // The migration runner is an ES module jest cannot load: the project's own command runs it.
+  await promisify(execFile)(path.resolve(__dirname, '../../node_modules/.bin/tsx'), ['src/db/migrate-cli.ts'], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+  });
+  h = await apiHarness({}, { databaseUrl });
   worker = await startApiWorker({
     taskQueue: h.config.temporal.taskQueue,
     workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
@@ -347,6 +359,17 @@ describe('settlement routes', () => {
     expect((await confirm({ difference: '15.5', reason: 'again' })).body.error?.code).toBe('dispute_decided');
     expect((await request(h.app).post(`/v1/settlement/disputes/${disputeId}/reject`).set(operator()).send({ reason: 'changed my mind' })).status).toBe(409);
     expect(await adjustments()).toHaveLength(1);
+
+    // The next bill run (computed here without its workflows) puts the adjustment on A's next
+    // statement; computed again, it is still there once.
+    const next = confirmed.body.adjustment.period as string;
+    await computeScope(h.db, next, 'test');
+    await computeScope(h.db, next, 'test');
+    const nextStatement = await request(h.app).get(`/v1/settlement/statements/ST${next}-${a.merchantId}`).set(operator());
+    expect(nextStatement.body.lines).toEqual([
+      expect.objectContaining({ ...lineKey(soft), kind: 'adjustment', amount: '15.5000', taxRate: '0.0600', currency: 'CNY' }),
+    ]);
+    expect(nextStatement.body.totals).toEqual([{ currency: 'CNY', taxRate: '0.0600', amount: '15.5000' }]);
 
     // The other line: disputed and rejected with a reason, which the merchant is told.
     const second = await merchantPost(a, disputes(statementA), { ...lineKey(hw), claimedAmount: '40', reason: 'one month was free' });
