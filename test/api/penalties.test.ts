@@ -262,6 +262,9 @@ describe('termination', () => {
     const retried = await request(h.app).post(`/v1/merchants/${merchantId}/penalties/${entryId}/forced-exit`).set(operator()).expect(202);
     expect(retried.body.entry.forcedExit).toMatchObject({ status: 'started', workflowId: exitWorkflowId(merchantId) });
     await request(h.app).post(`/v1/merchants/${merchantId}/penalties/999999999/forced-exit`).set(operator()).expect(404);
+    const minor = await recordPenalty(h.app, merchantId, { code: 'faked_acceptance_evidence', reason: 'acceptance photo reused' }).expect(201);
+    const refused = await request(h.app).post(`/v1/merchants/${merchantId}/penalties/${minor.body.entry.entryId}/forced-exit`).set(operator()).expect(409);
+    expect(refused.body.error.code).toBe('penalty_does_not_terminate');
   });
 
   it('when the same Idempotency-Key is sent again for a non-terminating entry, then the first entry is answered', async () => {
