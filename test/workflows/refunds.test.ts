@@ -19,6 +19,7 @@ import {
 import { DEFAULT_REFUND_POLICY } from '../../src/workflows/refunds/rules';
 import { refundWorkflow } from '../../src/workflows/refunds/workflow';
 import { advanceTimers, callbackTypes, DAY_MS, HOUR_MS, paidOrder, waitUntilParked, workflowSuite, type SubscriptionHarness } from '../helpers/workflow-env';
+import { recordHistory } from '../helpers/histories';
 import { until } from '../helpers/until';
 
 const suite = workflowSuite({ ownServer: 'refunds' });
@@ -87,6 +88,7 @@ describe('refundWorkflow', () => {
       ]);
       expect(h.activities.recordRefundRequested.mock.calls[0]?.[0].request).toMatchObject({ refundOrderId: r.input.refundOrderId, origin: 'customer', kind: 'full', workflowId: r.workflowId });
       expect(verdictRecords(h)).toEqual([expect.objectContaining({ status: 'approved', amount: '99.00' })]);
+      await recordHistory(suite.client, r.workflowId, 'full-approved', 'refund');
     });
   });
 
@@ -112,6 +114,7 @@ describe('refundWorkflow', () => {
       ]);
       expect(h.activities.recordRefundSteps.mock.calls[1]?.[0].entries[0]?.reason).toBe('service used');
       expect(verdictRecords(h)).toEqual([expect.objectContaining({ status: 'refused', rule: 'merchant_rejected' })]);
+      await recordHistory(suite.client, r.workflowId, 'negotiated-rejected', 'refund');
     });
   });
 
@@ -125,6 +128,7 @@ describe('refundWorkflow', () => {
       expect(await r.handle.result()).toMatchObject({ step: 'approved', amount: '40.00', releaseDelivered: true, merchant: { actorType: 'operator', actor: 'ops-anna' } });
       expect(steps(h)[2]).toEqual({ seq: 3, step: 'merchant_answer', outcome: 'approved', actorType: 'operator', actorId: 'ops-anna' });
       expect(verdictRecords(h)).toEqual([expect.objectContaining({ status: 'approved', amount: '40.00' })]);
+      await recordHistory(suite.client, r.workflowId, 'negotiated-approved-by-operator', 'refund');
       expect(verdicts(h)).toEqual([
         { orderId: r.order.orderId, orderLineId: r.order.orderLineId, refundOrderId: r.input.refundOrderId, approved: true, kind: 'negotiated', amount: '40.00', currency: 'CNY' },
       ]);
@@ -145,6 +149,7 @@ describe('refundWorkflow', () => {
       expect(verdicts(h)[0]).toMatchObject({ approved: false, rule: 'merchant_did_not_answer' });
       expect(h.activities.callReleaseInstance).not.toHaveBeenCalled();
       expect(steps(h)[2]).toEqual({ seq: 3, step: 'merchant_answer', outcome: 'no_answer', rule: 'merchant_did_not_answer', actorType: 'marketplace', actorId: 'deadline' });
+      await recordHistory(suite.client, r.workflowId, 'merchant-silent', 'refund');
     });
   });
 
@@ -172,6 +177,7 @@ describe('refundWorkflow', () => {
         ['verdict', 'refused', 'full_refund_window_passed'],
       ]);
       expect(h.activities.recordRefundSteps.mock.calls[0]?.[0].entries[0]?.reason).toMatch(/5 days after payment/);
+      await recordHistory(suite.client, r.workflowId, 'refused-by-rule', 'refund');
     });
   });
 
@@ -225,6 +231,7 @@ describe('refundWorkflow', () => {
       expect(verdictRecords(h)).toEqual([expect.objectContaining({ status: 'approved', amount: '33.0000', rule: 'merchant_exit' })]);
       await h.eventually(subscriptionWorkflowId, (s) => s.status === 'released');
       expect(h.activities.callReleaseInstance.mock.calls[0]?.[0]).toMatchObject({ orderId: refundOrderId });
+      await recordHistory(suite.client, workflowId, 'merchant-exit', 'refund');
     });
   });
 
