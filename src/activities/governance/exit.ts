@@ -85,8 +85,8 @@ export function createExitActivities({ db }: ExitActivityDeps) {
       return { merchantState: merchant.state, productsToDelist, blocking };
     },
 
-    /** The exit's step (and blocking facts) on its row, and the timeline entry once by its sequence number. */
-    async recordExitProgress(p: { exitId: string; step: ExitStep; blocking?: ExitFacts['blocking']; checkedAtMs?: number; ended?: boolean; entry?: ExitTimelineEntry & { seq: number } }): Promise<void> {
+    /** The exit's step (and blocking facts) on its row, and the timeline entries since the last step, each once by its sequence number. */
+    async recordExitProgress(p: { exitId: string; step: ExitStep; blocking?: ExitFacts['blocking']; checkedAtMs?: number; ended?: boolean; entries?: Array<ExitTimelineEntry & { seq: number }> }): Promise<void> {
       await db.withTransaction((q) => recordExitStep(q, p));
     },
 

@@ -24,10 +24,10 @@ export async function insertExit(q: Queryable, e: ExitStartRow): Promise<void> {
   );
 }
 
-/** Writes the exit's step (and, when given, what blocks it), and appends the timeline entry once by its sequence number. */
+/** Writes the exit's step (and, when given, what blocks it), and appends the timeline entries, each once by its sequence number. */
 export async function recordExitStep(
   q: Queryable,
-  p: { exitId: string; step: ExitStep; blocking?: unknown; checkedAtMs?: number; ended?: boolean; entry?: ExitTimelineEntry & { seq: number } },
+  p: { exitId: string; step: ExitStep; blocking?: unknown; checkedAtMs?: number; ended?: boolean; entries?: Array<ExitTimelineEntry & { seq: number }> },
 ): Promise<void> {
   await q.query(
     `update merchant_exits
@@ -38,12 +38,12 @@ export async function recordExitStep(
       where exit_id = $1::text`,
     [p.exitId, p.step, p.blocking === undefined ? null : JSON.stringify(p.blocking), p.checkedAtMs ?? null, p.ended ?? false],
   );
-  if (p.entry) {
+  for (const entry of p.entries ?? []) {
     await q.query(
       `insert into exit_timeline (exit_id, seq, actor, action, reason, detail, at)
        values ($1::text, $2::int, $3::text, $4::text, $5::text, $6::jsonb, to_timestamp($7::double precision / 1000))
        on conflict (exit_id, seq) do nothing`,
-      [p.exitId, p.entry.seq, p.entry.actor, p.entry.action, p.entry.reason ?? null, JSON.stringify(p.entry.detail ?? {}), p.entry.atMs],
+      [p.exitId, entry.seq, entry.actor, entry.action, entry.reason ?? null, JSON.stringify(entry.detail ?? {}), entry.atMs],
     );
   }
 }

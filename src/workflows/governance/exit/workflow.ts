@@ -75,19 +75,23 @@ export async function exitWorkflow(input: ExitWorkflowInput): Promise<ExitSnapsh
   let recheckAsked = false;
   let reviewArrived = false;
 
-  /** A timeline entry, kept in the state and (with the step) on the exit's row. */
-  const note = (actor: string, action: string, reason?: string, detail?: Record<string, unknown>): ExitTimelineEntry & { seq: number } => {
+  /** Timeline entries not yet on the exit's row: the next step's write takes them. */
+  let unwritten: Array<ExitTimelineEntry & { seq: number }> = [];
+  /** A timeline entry, kept in the state and written with the next step. */
+  const note = (actor: string, action: string, reason?: string, detail?: Record<string, unknown>): void => {
     const entry: ExitTimelineEntry = { atMs: Date.now(), actor, action, ...(reason ? { reason } : {}), ...(detail ? { detail } : {}) };
     state.timeline.push(entry);
-    return { ...entry, seq: state.timeline.length };
+    unwritten.push({ ...entry, seq: state.timeline.length });
   };
-  const moveTo = async (step: ExitStep, entry?: ExitTimelineEntry & { seq: number }, extra: { blocking?: ExitFacts['blocking']; checkedAtMs?: number } = {}): Promise<void> => {
+  const moveTo = async (step: ExitStep, extra: { blocking?: ExitFacts['blocking']; checkedAtMs?: number } = {}): Promise<void> => {
     if (state.step !== step) state.stepSinceMs = Date.now();
     state.step = step;
     upsertSearchAttributes([{ key: ExitStepAttribute, value: step }]);
     setCurrentDetails(currentDetails(state));
     const ended = step === 'removed' || step === 'rejected' || step === 'withdrawn';
-    await records.recordExitProgress({ exitId, step, ...extra, ...(ended ? { ended } : {}), ...(entry ? { entry } : {}) });
+    const entries = unwritten;
+    unwritten = [];
+    await records.recordExitProgress({ exitId, step, ...extra, ...(ended ? { ended } : {}), ...(entries.length ? { entries } : {}) });
   };
 
   setHandler(exitStatusQuery, () => state);
@@ -122,7 +126,8 @@ export async function exitWorkflow(input: ExitWorkflowInput): Promise<ExitSnapsh
     upsertSearchAttributes([{ key: ExitStepAttribute, value: 'removed' }]);
     return state;
   }
-  await moveTo('checking', note(input.requestedBy, input.kind === 'forced' ? 'forced-exit-started' : 'exit-requested', input.reason, input.penaltyId ? { penaltyId: input.penaltyId } : undefined));
+  note(input.requestedBy, input.kind === 'forced' ? 'forced-exit-started' : 'exit-requested', input.reason, input.penaltyId ? { penaltyId: input.penaltyId } : undefined);
+  await moveTo('checking');
 
   // The preconditions, until approved with nothing blocking, or rejected, or withdrawn.
   for (;;) {
@@ -139,17 +144,20 @@ export async function exitWorkflow(input: ExitWorkflowInput): Promise<ExitSnapsh
     }
     if (facts.merchantState !== 'exiting' && facts.merchantState !== 'trading_frozen') {
       // An operator set the merchant back to trading through the listing route: the exit is withdrawn.
-      await moveTo('withdrawn', note(SYSTEM, 'exit-withdrawn', `the merchant is ${facts.merchantState} again (listing change)`), { blocking: facts.blocking, checkedAtMs });
+      note(SYSTEM, 'exit-withdrawn', `the merchant is ${facts.merchantState} again (listing change)`);
+      await moveTo('withdrawn', { blocking: facts.blocking, checkedAtMs });
       return end('withdrawn');
     }
     if (state.review?.decision === 'approve' && !facts.blocking.length) break;
     const step: ExitStep = facts.blocking.length ? 'blocked' : 'awaiting-review';
-    await moveTo(step, step !== state.step ? note(SYSTEM, step === 'blocked' ? 'preconditions-failing' : 'preconditions-met', undefined, summary(facts)) : undefined, { blocking: facts.blocking, checkedAtMs });
+    if (step !== state.step) note(SYSTEM, step === 'blocked' ? 'preconditions-failing' : 'preconditions-met', undefined, summary(facts));
+    await moveTo(step, { blocking: facts.blocking, checkedAtMs });
     await condition(() => recheckAsked || reviewArrived, PRECONDITION_RECHECK_MS);
   }
 
   const approval = state.review!;
-  await moveTo('delisting', note(approval.actor, 'exit-approved', approval.reason));
+  note(approval.actor, 'exit-approved', approval.reason);
+  await moveTo('delisting');
   const delisted = await records.delistProductsForExit({ merchantId, actor: approval.actor, reason: `exit approved: ${approval.reason}` });
   if (delisted.length) note(SYSTEM, 'products-delisted', undefined, { productIds: delisted });
 
@@ -169,13 +177,15 @@ export async function exitWorkflow(input: ExitWorkflowInput): Promise<ExitSnapsh
 
   await moveTo('revoking');
   await records.removeMerchant({ merchantId, actor: approval.actor, reason: `exit approved: ${approval.reason}` });
-  await moveTo('recording', note(SYSTEM, 'merchant-removed', 'credentials erased; its requests are refused and nothing is sent to it'));
+  note(SYSTEM, 'merchant-removed', 'credentials erased; its requests are refused and nothing is sent to it');
+  await moveTo('recording');
   return end('removed');
 
   async function reject(): Promise<void> {
     const review = state.review!;
     await records.setMerchantStateForExit({ merchantId, to: 'active', actor: review.actor, reason: `exit rejected: ${review.reason}` });
-    await moveTo('rejected', note(review.actor, 'exit-rejected', review.reason));
+    note(review.actor, 'exit-rejected', review.reason);
+    await moveTo('rejected');
   }
 
   async function end(outcome: 'removed' | 'rejected' | 'withdrawn'): Promise<ExitSnapshot> {
