@@ -17,7 +17,7 @@ import type { Db } from '../../db/pool';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { findRefund, latestRefundOfLine, refundsOfOrder, withDecisions, type RefundRow } from '../../db/repositories/refunds/refunds';
 import type { Encryptor } from '../../platform/security/encryption';
-import type { MerchantRefundAnswer } from '../../workflows/refunds/messages';
+import type { MerchantRefundAnswer, RefundAnswerRecord } from '../../workflows/refunds/messages';
 import { requireSignedMerchant } from '../auth';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
 import { parsePathId, parseRequestBody } from '../request-body';
@@ -47,7 +47,7 @@ async function refundView(db: Db, refund: RefundRow) {
  * Temporal does not answer. One answer per refund: a repeat (same update id) gets the first
  * answer's result, so the same answer is 200 again and a contrary one is refused.
  */
-async function answerRefund(gateway: RefundGateway, refund: RefundRow, answer: MerchantRefundAnswer): Promise<{ refundOrderId: string; workflowId: string; answer: unknown }> {
+async function answerRefund(gateway: RefundGateway, refund: RefundRow, answer: MerchantRefundAnswer): Promise<{ refundOrderId: string; workflowId: string; answer: RefundAnswerRecord | undefined }> {
   const workflowId = refund.workflowId;
   let result;
   try {
@@ -125,15 +125,18 @@ export function createRefundOperatorRouter({ db, gateway }: { db: Db; gateway: R
     if (!refund) throw notFound(refundOrderId);
     const operator = String(res.locals.operator);
     const answered = await answerRefund(gateway, refund, { approved: body.approved, actorType: 'operator', actor: operator, reason: body.reason });
-    // Only an answer the workflow took reaches here: it goes on the operators' record too.
-    await insertOperatorAction(db, {
-      actor: operator,
-      action: body.approved ? 'refund.approve' : 'refund.reject',
-      targetType: 'refund',
-      targetId: refundOrderId,
-      reason: body.reason,
-      details: { orderId: refund.orderId, orderLineId: refund.orderLineId, merchantId: refund.merchantId },
-    });
+    // The operator's answer goes on the operators' record too, when it is the one the refund took (not a repeat of another's).
+    const recorded = answered.answer;
+    if (recorded?.actorType === 'operator' && recorded.actor === operator) {
+      await insertOperatorAction(db, {
+        actor: operator,
+        action: body.approved ? 'refund.approve' : 'refund.reject',
+        targetType: 'refund',
+        targetId: refundOrderId,
+        reason: body.reason,
+        details: { orderId: refund.orderId, orderLineId: refund.orderLineId, merchantId: refund.merchantId },
+      });
+    }
     res.json(answered);
   });
 
