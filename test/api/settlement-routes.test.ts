@@ -390,4 +390,18 @@ describe('settlement routes', () => {
     const { rows: raised } = await h.db.query("select count(*)::int as n from notifications where recipient_type = 'operator' and subject like $1", [`%dispute ${disputeId}`]);
     expect(raised[0]?.n).toBe(1);
   });
+
+  test('when a step is overdue, then the reminder goes to whoever owes it: the merchant for invoices, operators otherwise, once per key', async () => {
+    const { remindStatementStep } = createSettlementActivities({ db: h.db });
+    const key = uniqueId('remind');
+    const base = { statementNumber: statementNumber(b.merchantId), merchantId: b.merchantId, overdueWorkingDays: 10 };
+    const first = await remindStatementStep({ ...base, idempotencyKey: `${key}:invoicing`, step: 'invoicing' });
+    expect(await remindStatementStep({ ...base, idempotencyKey: `${key}:invoicing`, step: 'invoicing' })).toEqual(first);
+    await remindStatementStep({ ...base, idempotencyKey: `${key}:review`, step: 'review', overdueWorkingDays: 2 });
+    const { rows } = await h.db.query('select recipient_type, recipient_id, subject from notifications where idempotency_key like $1 order by notification_id', [`${key}:%`]);
+    expect(rows).toEqual([
+      { recipient_type: 'merchant', recipient_id: b.merchantId, subject: `Statement ${base.statementNumber}: step invoicing overdue` },
+      { recipient_type: 'operator', recipient_id: 'settlement', subject: `Statement ${base.statementNumber}: step review overdue` },
+    ]);
+  });
 });

@@ -125,6 +125,39 @@ describe('statementWorkflow', () => {
     await recordHistory(suite.client, s.workflowId, 'statement-every-step', 'settlement');
   });
 
+  it('when the invoices stay overdue, then the merchant is reminded every 10 working days until they add up', async () => {
+    const h = suite.harness();
+    const startMs = await toNext(1, 9);
+    // Monday start; the second stretch of ten working days crosses a holiday Wednesday.
+    const holiday = beijingDay(startMs + 16 * DAY_MS);
+    const s = statementFor(h, { reminders: { invoicing: 10 }, holidays: [holiday] });
+    const reminded: Array<{ atMs: number; overdue: number; step: string }> = [];
+    h.activities.remindStatementStep.mockImplementation(async (r) => {
+      reminded.push({ atMs: await suite.env.currentTimeMs(), overdue: r.overdueWorkingDays, step: r.step });
+      return { notificationId: 'r' };
+    });
+    await h.run(async () => {
+      await s.start();
+      await until(s.status, (st) => st.step === 'review', { what: 'not in review' });
+      for (const kind of ['approve-and-send', 'countersign', 'issue-payment-request'] as const) {
+        expect((await s.gateway.act(s.period, s.merchantId, { kind, actor: 'ops' })).kind).toBe('done');
+      }
+      const invoicingAt = (await s.status()).steps.find((x) => x.step === 'invoicing')?.atMs ?? 0;
+      await waitUntilParked(suite.env, s.workflowId);
+      await advanceTimers(suite.env, s.workflowId, () => reminded.length >= 2, 40 * DAY_MS);
+      // Ten working days: two calendar weeks; ten more: two weeks and the holiday.
+      expect(reminded.map((r) => [r.step, r.overdue, Math.round((r.atMs - invoicingAt) / DAY_MS)])).toEqual([
+        ['invoicing', 10, 14],
+        ['invoicing', 20, 29],
+      ]);
+      expect((await s.status()).remindersSent).toBe(2);
+      await s.gateway.invoicesComplete(s.period, s.merchantId);
+      await until(s.status, (st) => st.step === 'verification', { what: 'verification not reached' });
+    });
+    expect(h.activities.remindStatementStep.mock.calls.map(([r]) => r.idempotencyKey)).toEqual([`${s.workflowId}:remind:invoicing:1`, `${s.workflowId}:remind:invoicing:2`]);
+    await recordHistory(suite.client, s.workflowId, 'statement-invoicing-reminders', 'settlement');
+  });
+
   it('when the merchant lacks business information, then the statement is held with that reason until it arrives', async () => {
     const h = suite.harness();
     const s = statementFor(h, { reminders: {}, holidays: [] });
