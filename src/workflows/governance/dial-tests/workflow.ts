@@ -102,7 +102,8 @@ export async function merchantDialTestsWorkflow(input: MerchantDialTestsInput): 
 
 /** The merchant's notices of a product's run: each failure, and the freeze or its lift (once per run each). */
 async function tellMerchant(runId: string, merchantId: string, productId: string, dialed: DialProductResult, verdict: DialTestVerdict, limit: number): Promise<void> {
-  const key = (what: string): string => `dial-tests:${runId}:${productId}:${what}`;
+  // The run id is the merchant's workflow id, dial-tests:<merchantId>:<run>.
+  const key = (what: string): string => `${runId}:${productId}:${what}`;
   if (!verdict.passed) {
     const failures = dialed.results.filter((r) => !r.ok).map((r) => `- ${r.caseKind}: ${r.resultCode ? `result code ${r.resultCode}` : 'no result code'}${r.error ? `, ${r.error}` : ''}`);
     await notices.notifyMerchant({
