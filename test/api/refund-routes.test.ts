@@ -314,5 +314,8 @@ describe('refund routes', () => {
     expect(reused.status).toBe(409);
     expect(reused.body.error).toMatchObject({ code: 'refund_order_id_reused', details: [{ field: 'data.refundOrderId' }] });
     expect((await request(h.app).get(`/v1/orders/${second}/refunds`).set(operator())).body).toEqual({ orderId: second, refunds: [] });
+    const unknownOrder = await request(h.app).get(`/v1/orders/${uniqueId('O')}/refunds`).set(operator());
+    expect(unknownOrder.status).toBe(404);
+    expect(unknownOrder.body.error.code).toBe('order_not_found');
   });
 });

@@ -15,7 +15,7 @@
 import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
-import { findRefund, latestRefundOfLine, refundsOfOrder, withDecisions, type RefundRow } from '../../db/repositories/refunds/refunds';
+import { findRefund, latestRefundOfLine, orderExists, refundsOfOrder, withDecisions, type RefundRow } from '../../db/repositories/refunds/refunds';
 import type { Encryptor } from '../../platform/security/encryption';
 import type { MerchantRefundAnswer, RefundAnswerRecord } from '../../workflows/refunds/messages';
 import { requireSignedMerchant } from '../auth';
@@ -115,7 +115,9 @@ export function createRefundOperatorRouter({ db, gateway }: { db: Db; gateway: R
 
   router.get('/v1/orders/:orderId/refunds', async (req, res) => {
     const orderId = parsePathId(req.params.orderId, 'orderId');
-    res.json({ orderId, refunds: await withDecisions(db, await refundsOfOrder(db, orderId)) });
+    const refunds = await refundsOfOrder(db, orderId);
+    if (refunds.length === 0 && !(await orderExists(db, orderId))) throw new AppError(404, 'order_not_found', `order ${orderId} is unknown`);
+    res.json({ orderId, refunds: await withDecisions(db, refunds) });
   });
 
   router.post('/v1/refunds/:refundOrderId/answer', express.json({ limit: '16kb' }), async (req, res) => {

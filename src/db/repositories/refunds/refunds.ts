@@ -171,6 +171,12 @@ export async function refundsOfOrder(q: Queryable, orderId: string): Promise<Ref
   return rows;
 }
 
+/** Whether an order.paid brought the order (an order without refunds is known, and has none). */
+export async function orderExists(q: Queryable, orderId: string): Promise<boolean> {
+  const { rowCount } = await q.query(`select 1 from orders where order_id = $1::text`, [orderId]);
+  return rowCount === 1;
+}
+
 /** The latest refund requested of an order line, of one merchant. */
 export async function latestRefundOfLine(q: Queryable, orderId: string, orderLineId: string, merchantId: string): Promise<RefundRow | undefined> {
   const { rows } = await q.query<RefundRow>(
