@@ -170,6 +170,7 @@ export function fakeActivities(): FakeActivities {
     recordStatementStep: jest.fn(async (_record) => undefined),
     missingBusinessInfo: jest.fn(async (_merchantId) => []),
     issuePaymentRequest: jest.fn(async (statementNumber) => `SF-${statementNumber}`),
+    invoiceDue: jest.fn(async (_statementNumber) => true),
     remindStatementStep: jest.fn(async (_reminder) => ({ notificationId: '4' })),
     // The exit (governance): a merchant with nothing blocking, no live subscription.
     beginExit: jest.fn(async (_start) => ({ merchantState: 'active' })),

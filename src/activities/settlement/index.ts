@@ -6,6 +6,7 @@
 import type { Db } from '../../db/pool';
 import { insertNotification } from '../../db/repositories/notices/notifications';
 import { computeScope, type ScopeKind } from '../../db/repositories/settlement/scope';
+import { invoiceDue } from '../../db/repositories/settlement/invoices';
 import { statementsAfter, type StatementRef } from '../../db/repositories/settlement/statement-pages';
 import { createPaymentRequest, missingBusinessInfo, recordStatementStep, type StatementStep } from '../../db/repositories/settlement/statements';
 
@@ -58,6 +59,10 @@ export function createSettlementActivities({ db }: SettlementActivityDeps) {
     },
     async issuePaymentRequest(statementNumber: string): Promise<string> {
       return createPaymentRequest(db, statementNumber);
+    },
+    /** Whether any currency and tax rate of the statement adds up to more than zero. */
+    async invoiceDue(statementNumber: string): Promise<boolean> {
+      return invoiceDue(db, statementNumber);
     },
     /** Overdue invoices are the merchant's to send; every other step is the operators'. */
     async remindStatementStep(r: StepReminder): Promise<{ notificationId: string }> {

@@ -4,7 +4,7 @@ import type { NotificationActivities } from '../../activities/notices/notificati
 import type { SettlementActivities } from '../../activities/settlement';
 import { BOOKKEEPING } from '../activity-options';
 
-export const records = proxyActivities<Pick<SettlementActivities, 'recordStatementStep' | 'missingBusinessInfo' | 'issuePaymentRequest' | 'statementPage'>>(BOOKKEEPING);
+export const records = proxyActivities<Pick<SettlementActivities, 'recordStatementStep' | 'missingBusinessInfo' | 'issuePaymentRequest' | 'statementPage' | 'invoiceDue'>>(BOOKKEEPING);
 export const notices = proxyActivities<Pick<SettlementActivities, 'remindStatementStep'> & Pick<NotificationActivities, 'notifyMerchant'>>(BOOKKEEPING);
 
 /** The scope of a whole period in one statement: minutes on a large month, not seconds. */

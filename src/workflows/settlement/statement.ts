@@ -5,7 +5,7 @@
  * merchant's route sends once they add up), reminding after the step's working days and
  * again after each further such stretch. Every step entered is written to the statement row.
  */
-import { allHandlersFinished, ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../../shared/errors';
 import { stepKey } from '../../shared/ids';
 import { FulfillmentStatusAttribute, MerchantIdAttribute, SettlementPeriodAttribute } from '../../shared/search-attributes';
@@ -23,6 +23,13 @@ import {
 } from './messages';
 import { notices, records } from './proxies';
 import { addWorkingDays } from './working-days';
+
+/**
+ * Change id: a statement with nothing to invoice (refunds and adjustments only, no currency and
+ * rate adding up to more than zero) does not ask the merchant for invoices; its invoicing is
+ * complete at once. Before it, such a statement waited at invoicing for good.
+ */
+export const NOTHING_TO_INVOICE_COMPLETES_INVOICING = 'nothing-to-invoice-completes-invoicing';
 
 export async function statementWorkflow(input: StatementWorkflowInput): Promise<StatementSnapshot> {
   if (!input?.statementNumber || !input.merchantId || !/^\d{6}$/.test(input.period ?? '')) {
@@ -121,13 +128,15 @@ export async function statementWorkflow(input: StatementWorkflowInput): Promise<
   await enter('payment-request', countersigner);
   const issuer = await operatorStep('payment-request');
   state.paymentRequestNumber = await records.issuePaymentRequest(input.statementNumber);
-  await notices.notifyMerchant({
+  const nothingToInvoice = patched(NOTHING_TO_INVOICE_COMPLETES_INVOICING) && !(await records.invoiceDue(input.statementNumber));
+  if (!nothingToInvoice) await notices.notifyMerchant({
     idempotencyKey: stepKey(workflowId, 'invoice-requested'),
     merchantId: input.merchantId,
     subject: `Payment request ${state.paymentRequestNumber}: please invoice`,
     body: `Payment request ${state.paymentRequestNumber} for statement ${input.statementNumber} (period ${input.period}) is issued. Invoice it: one invoice covers only this payment request, the remarks carry ${state.paymentRequestNumber} and ${input.period}, and invoices are split by tax rate.`,
   });
   await enter('invoicing', issuer);
+  if (nothingToInvoice) invoicesComplete = true;
   await waitWithReminders('invoicing', () => invoicesComplete);
   await enter('verification', input.merchantId);
   const verifier = await operatorStep('verification');

@@ -63,3 +63,16 @@ export async function insertInvoice(q: Queryable, i: InvoiceRecord): Promise<voi
     [i.invoiceNumber, i.requestNumber, i.taxRate, i.amount, i.currency, i.taxpayerId, i.remarks],
   );
 }
+
+/**
+ * Whether the statement has anything to invoice: a currency and tax rate whose lines add up to
+ * more than zero. One of refunds and adjustments only does not.
+ */
+export async function invoiceDue(q: Queryable, statementNumber: string): Promise<boolean> {
+  const { rows } = await q.query<{ due: boolean }>(
+    `select exists (select 1 from statement_lines where statement_number = $1::text
+                     group by currency, tax_rate having sum(amount) > 0) as due`,
+    [statementNumber],
+  );
+  return rows[0]?.due ?? false;
+}
