@@ -17,7 +17,8 @@ export async function startE2eStack(name: string, options: Pick<DevStackOptions,
     ...(options.merchant ? { merchant: options.merchant } : {}),
     // The global setup migrated the database already (and Postgrator, an ES module, cannot be
     // loaded inside jest's CommonJS sandbox).
-    env: { ...options.env, MIGRATE_ON_START: 'false' },
+    // No dial-test Schedule: a run firing at 09:00 or 15:00 Beijing time would dial the suite's merchants.
+    env: { DIAL_TEST_SCHEDULE: 'false', ...options.env, MIGRATE_ON_START: 'false' },
   });
   return { stack, db: createDb({ url: process.env.TEST_DATABASE_URL as string, max: 2 }) };
 }
