@@ -1,7 +1,7 @@
 /**
  * The §9.4 preconditions of a merchant's exit, read from what the other capabilities record:
  * the products' listing states, the subscriptions' order lines, call attempts and pending
- * orders, and the settlement tables. Each precondition is one function, so a change in how a
+ * orders, the supervisions, and the settlement ledger. Each precondition is one function, so a change in how a
  * capability records its facts (the settlement's scope becoming a ledger, say) changes one query.
  */
 import type { Queryable } from '../../pool';
@@ -20,10 +20,10 @@ export async function productsNotDelisted(q: Queryable, merchantId: string): Pro
 }
 
 /**
- * Orders in fulfilment, from what the subscription workflows record: a line still
- * provisioning (its create runs or retries); a live subscription whose last merchant call
- * failed (it retries, or waits for a restart); a renewal, upgrade or unsubscription order
- * still pending on a live subscription.
+ * Orders in fulfilment, from what the subscription and supervision workflows record: a line
+ * still provisioning (its create runs or retries); a live subscription whose last merchant
+ * call failed (it retries, or waits for a restart); a renewal, upgrade or unsubscription order
+ * still pending on a live subscription; a supervised delivery not accepted yet.
  */
 export async function ordersInFulfilment(q: Queryable, merchantId: string): Promise<BlockingOrder[]> {
   const { rows } = await q.query<BlockingOrder>(
@@ -47,6 +47,10 @@ export async function ordersInFulfilment(q: Queryable, merchantId: string): Prom
        select l.order_id, l.order_line_id, l.product_id, s.kind || ' order ' || s.order_id || ' still pending'
          from lines l join subscription_orders s on s.workflow_id = l.workflow_id
         where l.status in ('active', 'frozen') and s.status = 'pending'
+       union all
+       select l.order_id, l.order_line_id, l.product_id, 'supervision open at ' || v.node || ': the delivery is not accepted yet'
+         from lines l join supervisions v on v.order_id = l.order_id and v.order_line_id = l.order_line_id
+        where l.status in ('active', 'frozen') and v.node not in ('completed', 'closed')
      ) blocking
      order by "orderId", "orderLineId", "productId", why`,
     [merchantId],
@@ -55,51 +59,43 @@ export async function ordersInFulfilment(q: Queryable, merchantId: string): Prom
 }
 
 /**
- * Unsettled orders: what the bill run will still take (a candidate line of any kind not yet
- * on a statement), and what is on a statement that is not paid yet. The settlement's tables
- * as they are today; this is the one query to change when they change.
+ * Unsettled orders, from the settlement ledger (migration 000012), where every settleable fact
+ * (order, renewal, upgrade, refund, adjustment, usage) is appended when it happens: a row of
+ * the merchant that no paid statement covers, either not billed yet or on a statement not paid.
+ * This is the one query to change when the settlement's tables change.
  */
 export async function unsettledOrders(q: Queryable, merchantId: string): Promise<BlockingOrder[]> {
   const { rows } = await q.query<BlockingOrder>(
-    `with candidates as (
-       select kind, order_id, order_line_id, product_id from settlement_order_candidates where merchant_id = $1::text
-       union all select kind, order_id, order_line_id, product_id from settlement_renewal_candidates where merchant_id = $1::text
-       union all select kind, order_id, order_line_id, product_id from settlement_upgrade_candidates where merchant_id = $1::text
-       union all select kind, order_id, order_line_id, product_id from settlement_refund_candidates where merchant_id = $1::text
-     )
-     select order_id as "orderId", order_line_id as "orderLineId", product_id as "productId", why from (
-       select c.order_id, c.order_line_id, c.product_id, 'its ' || c.kind || ' line is not billed yet (no statement)' as why
-         from candidates c
-        where not exists (select 1 from statement_lines sl
-                           where sl.kind = c.kind and sl.order_id = c.order_id and sl.order_line_id = c.order_line_id and sl.product_id = c.product_id)
-       union all
-       select sl.order_id, sl.order_line_id, sl.product_id, 'statement ' || s.statement_number || ' is at ' || s.step || ', not paid'
-         from statements s join statement_lines sl on sl.statement_number = s.statement_number
-        where s.merchant_id = $1::text and s.step <> 'paid'
-     ) blocking
-     order by "orderId", "orderLineId", "productId", why`,
+    `select l.order_id as "orderId", l.order_line_id as "orderLineId", l.product_id as "productId",
+            case when s.statement_number is null then 'its ' || l.kind || ' line is not billed yet (settles in ' || l.settle_period || ')'
+                 else 'its ' || l.kind || ' line is on statement ' || s.statement_number || ' at ' || s.step || ', not paid' end as why
+       from settlement_ledger l
+       left join statement_lines sl on sl.line_id = l.ledger_id
+       left join statements s on s.statement_number = sl.statement_number
+      where l.merchant_id = $1::text and (s.step is null or s.step <> 'paid')
+      order by l.order_id, l.order_line_id, l.product_id, l.kind`,
     [merchantId],
   );
   return rows;
 }
 
 /**
- * Orders without an invoice: a paid, provisioned line carrying money whose statement has no
- * invoice on file against its payment request (or that is not billed yet), unless the
- * merchant uploaded the customer's agreement to go without an invoice for that order.
+ * Orders without an invoice: an order line carrying money in the ledger whose statement has no
+ * invoice on file against its payment request (or that is not billed yet), unless the merchant
+ * uploaded the customer's agreement to go without an invoice for that order.
  */
 export async function uninvoicedOrders(q: Queryable, merchantId: string): Promise<BlockingOrder[]> {
   const { rows } = await q.query<BlockingOrder>(
-    `select c.order_id as "orderId", c.order_line_id as "orderLineId", c.product_id as "productId",
+    `select l.order_id as "orderId", l.order_line_id as "orderLineId", l.product_id as "productId",
             case when sl.statement_number is null then 'not billed yet, so not invoiced'
                  else 'no invoice on file for statement ' || sl.statement_number end as why
-       from settlement_order_candidates c
-       left join statement_lines sl on sl.kind = 'order' and sl.order_id = c.order_id and sl.order_line_id = c.order_line_id and sl.product_id = c.product_id
+       from settlement_ledger l
+       left join statement_lines sl on sl.line_id = l.ledger_id
        left join payment_requests pr on pr.statement_number = sl.statement_number
-      where c.merchant_id = $1::text and c.amount > 0
+      where l.merchant_id = $1::text and l.kind = 'order' and l.amount > 0
         and not exists (select 1 from invoices i where i.request_number = pr.request_number)
-        and not exists (select 1 from exit_no_invoice_proofs p where p.merchant_id = $1::text and p.order_id = c.order_id)
-      order by c.order_id, c.order_line_id, c.product_id`,
+        and not exists (select 1 from exit_no_invoice_proofs p where p.merchant_id = $1::text and p.order_id = l.order_id)
+      order by l.order_id, l.order_line_id, l.product_id`,
     [merchantId],
   );
   return rows;

@@ -48,16 +48,40 @@ export async function recordExitStep(
   }
 }
 
-/** The merchant's live subscriptions: lines active or frozen, with what was paid and the paid period. */
+/**
+ * The merchant's live subscriptions (lines active or frozen) with their current paid term:
+ * after a renewal, from the term before it ends to the instance's expiry, at the renewal's
+ * amount (its order.renewed event's `amount`; without one, the line's price); before any, from
+ * the payment to the expiry at the line's amount. A supervised line's term starts at its
+ * validity start. No expiry (one-time, pay-per-use, packages): no end.
+ */
 export async function liveSubscriptionsOf(q: Queryable, merchantId: string): Promise<LiveSubscription[]> {
   const { rows } = await q.query<LiveSubscription & { expiresAtMs: number | null }>(
     `select l.order_id as "orderId", l.order_line_id as "orderLineId", l.product_id as "productId", o.customer_id as "customerId",
-            o.currency, l.charging_mode as "chargingMode", l.workflow_id as "subscriptionWorkflowId", l.amount::text as "paidAmount",
-            (extract(epoch from l.accepted_at) * 1000)::float8 as "paidAtMs",
-            (extract(epoch from coalesce(i.expire_time, l.expire_time)) * 1000)::float8 as "expiresAtMs"
+            o.currency, l.charging_mode as "chargingMode", l.workflow_id as "subscriptionWorkflowId",
+            coalesce(ren.amount, l.amount)::text as "paidAmount",
+            floor(extract(epoch from case when ren.term_end is null then coalesce(sup.validity_start, l.accepted_at)
+                                          else coalesce(ren.previous_end, sup.validity_start, l.expire_time, l.accepted_at) end) * 1000)::float8 as "paidAtMs",
+            floor(extract(epoch from coalesce(i.expire_time, ren.term_end, l.expire_time)) * 1000)::float8 as "expiresAtMs"
        from order_lines l
        join orders o on o.order_id = l.order_id
        left join lateral (select expire_time from instances i where i.workflow_id = l.workflow_id order by updated_at desc limit 1) i on true
+       left join supervisions sup on sup.order_id = l.order_id and sup.order_line_id = l.order_line_id
+       left join lateral (
+         select term_end, previous_end, amount from (
+           select (r.detail ->> 'expireTime')::timestamptz as term_end,
+                  lag((r.detail ->> 'expireTime')::timestamptz) over (order by (r.detail ->> 'expireTime')::timestamptz) as previous_end,
+                  (e.payload #>> '{data,amount}')::numeric as amount
+             from subscription_orders r
+             left join lateral (
+               select payload from inbound_events e
+                where e.workflow_id = r.workflow_id and e.event_type = 'order.renewed' and e.payload #>> '{data,orderId}' = r.order_id
+                order by e.received_at limit 1
+             ) e on true
+            where r.workflow_id = l.workflow_id and r.kind = 'renewal' and r.status = 'completed' and r.detail ? 'expireTime'
+         ) renewals
+         order by term_end desc limit 1
+       ) ren on true
       where o.merchant_id = $1::text and l.status in ('active', 'frozen')
       order by l.order_id, l.order_line_id, l.product_id`,
     [merchantId],
