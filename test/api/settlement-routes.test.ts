@@ -61,12 +61,12 @@ const merchantPost = (m: Merchant, path: string, body: object) => {
   return request(h.app).post(path).set(partyHeaders({ idHeader: 'x-merchant-id', id: m.merchantId, key: m.accessKey }, 'POST', path, text)).send(text);
 };
 
-/** A merchant with a 6 % and a 13 % product and a paid line of each in December 2024 (Beijing). */
-async function merchantWithLines(): Promise<Merchant> {
+/** A merchant with a 6 % and a 13 % product and a paid line of each in December 2024 (Beijing), of these amounts. */
+async function merchantWithLines(amounts: { soft: string; hw: string } = { soft: '100.00', hw: '50.5' }): Promise<Merchant> {
   const merchantId = uniqueId('M-settle');
   const accessKey = `${merchantId}-access-key`;
   await registerMerchant(h.db, { merchantId, productionUrl: 'http://127.0.0.1:1/saasproduce', accessKey });
-  for (const [suffix, rate, amount] of [['soft', '0.06', '100.00'], ['hw', '0.13', '50.5']] as const) {
+  for (const [suffix, rate, amount] of [['soft', '0.06', amounts.soft], ['hw', '0.13', amounts.hw]] as const) {
     const productId = `${merchantId}-${suffix}`;
     await upsertProduct(h.db, { productId, merchantId, name: suffix, chargingMode: 'ONE_TIME', retentionDays: 15 });
     await h.db.query('update products set tax_rate = $2 where product_id = $1', [productId, rate]);
@@ -101,14 +101,18 @@ describe('settlement routes', () => {
   let b: Merchant;
   /** Never certified: its statement stays held, never sent. */
   let c: Merchant;
+  /** Certified, with free lines only: nothing to invoice. */
+  let d: Merchant;
 
   beforeAll(async () => {
     a = await merchantWithLines();
     b = await merchantWithLines();
     c = await merchantWithLines();
+    d = await merchantWithLines({ soft: '0', hw: '0.00' });
     // B is certified before the run; A is not, so A's statement is held.
     const certified = await request(h.app).put(`/v1/merchants/${b.merchantId}/business-info`).set(operator()).send({ bankAccount: '6222000011112222', taxId: '91110000MA01ABCDE1' });
     expect(certified.status).toBe(200);
+    await request(h.app).put(`/v1/merchants/${d.merchantId}/business-info`).set(operator()).send({ bankAccount: '6222000055556666', taxId: '91440300MA5G000001' });
   });
 
   test('when a caller is not the right party, then 401 and nothing is read', async () => {
@@ -403,5 +407,23 @@ describe('settlement routes', () => {
       { recipient_type: 'merchant', recipient_id: b.merchantId, subject: `Statement ${base.statementNumber}: step invoicing overdue` },
       { recipient_type: 'operator', recipient_id: 'settlement', subject: `Statement ${base.statementNumber}: step review overdue` },
     ]);
+  });
+
+  test('when a statement has nothing to invoice, then issuing its payment request takes it to verification without any invoice', async () => {
+    await until(() => stepOf(d.merchantId), (st) => st === 'review', { what: 'D not in review', timeoutMs: 30_000 });
+    const totals = (await request(h.app).get(`/v1/settlement/statements/${statementNumber(d.merchantId)}`).set(operator())).body.totals;
+    expect(totals).toEqual([
+      { currency: 'CNY', taxRate: '0.0600', amount: '0.0000' },
+      { currency: 'CNY', taxRate: '0.1300', amount: '0.0000' },
+    ]);
+    expect((await act(d.merchantId, 'approve-and-send')).body.step).toBe('countersign');
+    expect((await act(d.merchantId, 'countersign')).body.step).toBe('payment-request');
+    const requestNumber = (await act(d.merchantId, 'issue-payment-request')).body.paymentRequestNumber as string;
+    await until(() => stepOf(d.merchantId), (st) => st === 'verification', { what: 'D not in verification', timeoutMs: 30_000 });
+    expect(await invoiceCount(requestNumber)).toBe(0);
+    const { rows } = await h.db.query('select subject from notifications where recipient_id = $1 order by notification_id', [d.merchantId]);
+    expect(rows.map((n) => n.subject)).toEqual([`Settlement statement ${statementNumber(d.merchantId)} for ${PERIOD}`]);
+    expect((await act(d.merchantId, 'verify-invoices')).body.step).toBe('payment');
+    expect((await act(d.merchantId, 'mark-paid')).body.step).toBe('paid');
   });
 });

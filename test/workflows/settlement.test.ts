@@ -22,6 +22,7 @@ import {
   fulfillmentStatuses,
   historyEvents,
   HOUR_MS,
+  patchIds,
   waitUntilParked,
   workflowSuite,
   type SubscriptionHarness,
@@ -156,6 +157,26 @@ describe('statementWorkflow', () => {
     });
     expect(h.activities.remindStatementStep.mock.calls.map(([r]) => r.idempotencyKey)).toEqual([`${s.workflowId}:remind:invoicing:1`, `${s.workflowId}:remind:invoicing:2`]);
     await recordHistory(suite.client, s.workflowId, 'statement-invoicing-reminders', 'settlement');
+  });
+
+  it('when a statement has nothing to invoice, then its invoicing completes at once and the merchant is not asked for invoices', async () => {
+    const h = suite.harness();
+    const s = statementFor(h, { reminders: { invoicing: 10 }, holidays: [] });
+    h.activities.invoiceDue.mockResolvedValue(false);
+    await h.run(async () => {
+      await s.start();
+      await until(s.status, (st) => st.step === 'review', { what: 'not in review' });
+      for (const kind of ['approve-and-send', 'countersign', 'issue-payment-request'] as const) {
+        expect((await s.gateway.act(s.period, s.merchantId, { kind, actor: 'ops' })).kind).toBe('done');
+      }
+      await until(s.status, (st) => st.step === 'verification', { what: 'verification not reached' });
+    });
+    expect(h.activities.invoiceDue).toHaveBeenCalledWith(`ST${s.period}-${s.merchantId}`);
+    expect(h.activities.notifyMerchant.mock.calls.map(([n]) => n.idempotencyKey)).toEqual([`${s.workflowId}:sent`]);
+    expect(h.activities.remindStatementStep).not.toHaveBeenCalled();
+    const events = await historyEvents(suite.client, s.workflowId);
+    expect(patchIds(events)).toEqual(['nothing-to-invoice-completes-invoicing']);
+    await recordHistory(suite.client, s.workflowId, 'statement-nothing-to-invoice', 'settlement');
   });
 
   it('when the merchant lacks business information, then the statement is held with that reason until it arrives', async () => {
