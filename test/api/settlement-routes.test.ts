@@ -144,6 +144,7 @@ describe('settlement routes', () => {
     const unknown = `/v1/settlement/statements/ST${PERIOD}-${uniqueId('nobody')}`;
     expect((await request(h.app).get(unknown).set(operator())).body.error.code).toBe('statement_not_found');
     expect((await request(h.app).post(`${unknown}/actions`).set(operator()).send({ action: 'countersign' })).status).toBe(404);
+    expect((await request(h.app).get(`/v1/settlement/disputes/${uniqueId('DP')}`).set(operator())).body.error.code).toBe('dispute_not_found');
   });
 
   test("when an operator sets a product's tax rate, then it is checked, recorded with who and why, and another merchant's product is 404", async () => {
@@ -223,6 +224,8 @@ describe('settlement routes', () => {
     expect(own.status).toBe(200);
     expect(own.body.lines).toHaveLength(2);
 
+    const badAction = await act(a.merchantId, 'pay-twice');
+    expect([badAction.status, badAction.body.error.details[0].field]).toEqual([400, 'action']);
     const wrong = await act(a.merchantId, 'mark-paid');
     expect(wrong.status).toBe(409);
     expect(wrong.body.error.code).toBe('wrong_step');
@@ -275,6 +278,9 @@ describe('settlement routes', () => {
     expect((await act(a.merchantId, 'verify-invoices')).body.step).toBe('payment');
     expect((await act(a.merchantId, 'mark-paid')).body.step).toBe('paid');
     expect(await stepOf(a.merchantId)).toBe('paid');
+    // Invoices are taken only while the statement is at invoicing.
+    const late = await merchantPost(a, invoices, { ...good, invoiceNumber: uniqueId('INV') });
+    expect([late.status, late.body.error.code]).toEqual([409, 'not_invoicing']);
 
     // B's payment request: an invoice number already filed under A's is refused by the same rule,
     // and a malformed body names its fields; neither writes anything.
