@@ -6,7 +6,7 @@
  * reference merchant are test/api/dial-tests-workflow.test.ts.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import type { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { dialTestRunKey, merchantDialTestsWorkflowId } from '../../src/workflows/governance/dial-tests/messages';
 import { dialTestRunWorkflow } from '../../src/workflows/governance/dial-tests/workflow';
 import { workflowSuite } from '../helpers/workflow-env';
@@ -35,7 +35,7 @@ describe('dialTestRunWorkflow', () => {
       return handle.result();
     });
 
-    expect(result).toMatchObject({ merchants: 2, products: 3, failed: 1, frozen: 1, lifted: 0 });
+    expect(result).toMatchObject({ merchants: 2, merchantRunsFailed: 0, products: 3, failed: 1, frozen: 1, lifted: 0 });
     const run = dialTestRunKey(result.runAtMs);
     const runIds = h.activities.dialProduct.mock.calls.map(([input]) => [input.runId, input.productId, input.runAtMs]);
     expect(runIds).toHaveLength(3);
@@ -53,6 +53,24 @@ describe('dialTestRunWorkflow', () => {
     ]);
     expect(h.activities.notifyMerchant.mock.calls[0]?.[0].body).toContain('query: result code 000005, 000005: internal error');
     await recordHistory(suite.client, workflowId, 'one-frozen', 'dial-test-run');
+  });
+
+  it('when one merchant\'s run fails, then the other merchants are still dialled and the run says how many failed', async () => {
+    const h = suite.harness();
+    h.activities.dialTestTargets.mockImplementation(async ({ afterMerchantId }) =>
+      afterMerchantId ? [] : [{ merchantId: 'M-BROKEN', productIds: ['P-9'] }, { merchantId: 'M-FINE', productIds: ['P-8'] }],
+    );
+    h.activities.dialProduct.mockImplementation(async (run) => {
+      if (run.merchantId === 'M-BROKEN') throw ApplicationFailure.nonRetryable('the results could not be stored');
+      return { passed: true, results: [] };
+    });
+    const workflowId = `dial-tests-run-partial-${Date.now()}`;
+    suite.started.push(workflowId);
+
+    const result = await h.run(async () => suite.client.workflow.execute(dialTestRunWorkflow, { workflowId, taskQueue: h.taskQueue, args: [{ failedDaysToFreeze: 5 }] }));
+
+    expect(result).toMatchObject({ merchants: 2, merchantRunsFailed: 1, products: 1, failed: 0 });
+    expect(h.activities.judgeDialTests.mock.calls.map(([run]) => run.productId)).toEqual(['P-8']);
   });
 
   it('when the freeze limit is not a positive integer, then the run fails as invalid input and dials no one', async () => {

@@ -148,7 +148,8 @@ export function createDialTestActivities({ db, merchants, merchantClient }: Dial
         const product = await lockProductListing(q, input);
         const results = await dialTestResultsOfRun(q, input.runId, input.productId);
         const passed = passedAll(results);
-        const streak = failedStreak(await dialTestDays(q, input.productId, day, input.failedDaysToFreeze + 1), day);
+        // A year of days: enough to count any streak the merchant is told of ("day n").
+        const streak = failedStreak(await dialTestDays(q, input.productId, day, 366), day);
         const latest = await latestDialTestSanction(q, input.productId);
         const verdict = { passed, failedDays: streak.days, action: 'none' as DialTestVerdict['action'], productHidden: false, merchantFrozen: false };
         if (!product) return verdict;

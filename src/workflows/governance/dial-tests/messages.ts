@@ -28,6 +28,8 @@ export interface DialTestRunProgress {
 
 export interface DialTestRunTotals {
   merchants: number;
+  /** Merchants whose run failed (an activity that kept failing); the others' results stand. */
+  merchantRunsFailed: number;
   products: number;
   failed: number;
   frozen: number;

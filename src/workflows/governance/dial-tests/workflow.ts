@@ -41,7 +41,7 @@ export async function dialTestRunWorkflow(input: DialTestRunInput): Promise<Dial
   requireFreezeLimit(input?.failedDaysToFreeze);
   const runAtMs = input.progress?.runAtMs ?? Date.now();
   const run = dialTestRunKey(runAtMs);
-  const totals: DialTestRunTotals = input.progress?.totals ?? { merchants: 0, products: 0, failed: 0, frozen: 0, lifted: 0 };
+  const totals: DialTestRunTotals = { merchants: 0, merchantRunsFailed: 0, products: 0, failed: 0, frozen: 0, lifted: 0, ...input.progress?.totals };
   let afterMerchantId = input.progress?.afterMerchantId ?? '';
   upsertSearchAttributes([{ key: FulfillmentStatusAttribute, value: 'dial-tests:running' }]);
 
@@ -49,7 +49,8 @@ export async function dialTestRunWorkflow(input: DialTestRunInput): Promise<Dial
   for (;;) {
     const page = await records.dialTestTargets({ afterMerchantId, limit: DIAL_TEST_MERCHANTS_PER_PAGE });
     for (let i = 0; i < page.length; i += DIAL_TEST_MERCHANTS_AT_ONCE) {
-      const results = await Promise.all(
+      // One merchant's failed run (its activities kept failing) does not stop the others'.
+      const settled = await Promise.allSettled(
         page.slice(i, i + DIAL_TEST_MERCHANTS_AT_ONCE).map((target) =>
           executeChild(merchantDialTestsWorkflow, {
             workflowId: merchantDialTestsWorkflowId(target.merchantId, run),
@@ -57,8 +58,13 @@ export async function dialTestRunWorkflow(input: DialTestRunInput): Promise<Dial
           }),
         ),
       );
-      for (const r of results) {
+      for (const outcome of settled) {
         totals.merchants += 1;
+        if (outcome.status === 'rejected') {
+          totals.merchantRunsFailed += 1;
+          continue;
+        }
+        const r = outcome.value;
         totals.products += r.products.length;
         totals.failed += r.products.filter((p) => !p.passed).length;
         totals.frozen += r.products.filter((p) => p.action === 'frozen').length;
