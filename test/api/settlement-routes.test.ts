@@ -11,6 +11,7 @@ import request from 'supertest';
 import { createNotificationActivities } from '../../src/activities/notices/notifications';
 import { createSettlementActivities } from '../../src/activities/settlement';
 import { upsertProduct } from '../../src/db/repositories/catalog/merchants';
+import { statementWorkflowId } from '../../src/workflows/settlement/messages';
 import { computeScope } from '../../src/db/repositories/settlement/scope';
 import { recreateDatabaseOn } from '../../src/dev/databases';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
@@ -217,6 +218,16 @@ describe('settlement routes', () => {
     const released = await request(h.app).put(`/v1/merchants/${a.merchantId}/business-info`).set(operator()).send({ bankAccount: '6222000033334444', taxId: '91310000MA1FL0000X' });
     expect(released.body).toEqual({ merchantId: a.merchantId, released: [statementNumber(a.merchantId)] });
     await until(() => stepOf(a.merchantId), (s) => s === 'review', { what: 'A not released', timeoutMs: 30_000 });
+    // What an operator types in the Web UI finds the statements still held in the period, and only those.
+    const findHeld = async (): Promise<string[]> => {
+      const ids: string[] = [];
+      for await (const w of h.client.workflow.list({ query: `SettlementPeriod = '${PERIOD}' AND FulfillmentStatus = 'statement:held'` })) ids.push(w.workflowId);
+      return ids;
+    };
+    await until(findHeld, (ids) => ids.includes(statementWorkflowId(PERIOD, c.merchantId)) && !ids.includes(statementWorkflowId(PERIOD, a.merchantId)), {
+      what: 'held statements not found by search attributes',
+      timeoutMs: 30_000,
+    });
 
     // Merchants see only their own statements.
     expect((await merchantGet(b, `/v1/settlement/merchant/statements/${statementNumber(a.merchantId)}`)).status).toBe(404);
