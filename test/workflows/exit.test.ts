@@ -201,6 +201,41 @@ describe('exitWorkflow', () => {
   });
 });
 
+describe('a long wait', () => {
+  it('when the exit stays blocked past its checks per run, then it continues as new carrying its state, and goes on from there', async () => {
+    const h = suite.harness();
+    const merchantId = newMerchant();
+    let cleared = false;
+    const blockingOrder = { orderId: 'O-long', orderLineId: 'O-long-1', productId: 'p', why: 'statement ST-1 is at invoicing, not paid' };
+    h.activities.checkExitPreconditions.mockImplementation(async () => (cleared ? nothingBlocks(merchantId) : { ...nothingBlocks(merchantId), blocking: [{ precondition: 'no-unsettled-order', orders: [blockingOrder] }] }));
+    await h.run(async () => {
+      const workflowId = exitWorkflowId(merchantId);
+      const first = await suite.client.workflow.start('exitWorkflow', {
+        workflowId,
+        taskQueue: h.taskQueue,
+        args: [{ merchantId, kind: 'requested', requestedBy: merchantId, reason: 'closing', continueAsNewAfterChecks: 2 }],
+      });
+      suite.started.push(workflowId);
+      await reachStep(merchantId, 'blocked');
+      // Two hourly checks in the first run, then a new run that checks at once.
+      await advanceTimers(suite.env, workflowId, async () => (await suite.client.workflow.getHandle(workflowId).describe()).runId !== first.firstExecutionRunId, 3 * HOUR_MS);
+      const carried = await reachStep(merchantId, 'blocked');
+      expect(carried.timeline.map((e) => e.action)).toEqual(['exit-requested', 'preconditions-failing']);
+      expect(h.activities.beginExit).toHaveBeenCalledTimes(1);
+
+      cleared = true;
+      await advanceTimers(suite.env, workflowId, async () => (await status(merchantId)).step === 'awaiting-review', 2 * HOUR_MS);
+      await suite.client.workflow.getHandle(workflowId).executeUpdate(exitReviewUpdate, { args: [{ decision: 'reject', actor: 'ops-dan', reason: 'asked to stay' }] });
+      const result = await finish(merchantId);
+      expect(result.step).toBe('rejected');
+      expect(result.timeline.map((e) => e.action)).toEqual(['exit-requested', 'preconditions-failing', 'preconditions-met', 'exit-rejected']);
+      // Every run wrote under the first run's id: one exit, one row.
+      expect(new Set(h.activities.recordExitProgress.mock.calls.map(([p]) => p.exitId))).toEqual(new Set([first.firstExecutionRunId]));
+      await recordHistory(suite.client, workflowId, 'continue-as-new', 'exit');
+    });
+  });
+});
+
 describe('proRataRefund', () => {
   it('refunds the unused part of the paid period, rounded down to the cent', () => {
     expect(proRataRefund('99.00', 0, 30 * DAY_MS, 10 * DAY_MS)).toBe('66.00');

@@ -19,6 +19,13 @@ export interface ExitWorkflowInput {
   reason: string;
   /** The penalty ledger entry that terminated the merchant, for a forced exit. */
   penaltyId?: string;
+  /**
+   * The state a previous run handed over through continue-as-new (a long wait on blocking
+   * orders re-checks hourly for weeks); absent on the first run.
+   */
+  carried?: ExitSnapshot;
+  /** Continue as new after this many precondition checks in one run (default 500; Temporal's suggestion counts too). */
+  continueAsNewAfterChecks?: number;
 }
 
 /**

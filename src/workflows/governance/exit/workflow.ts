@@ -13,8 +13,10 @@
  * erased). The exit record is kept in PostgreSQL.
  */
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
   log,
@@ -52,6 +54,8 @@ const RELEASE_CHECK_FIRST_MS = 5_000;
 const RELEASE_CHECK_MAX_MS = 10 * 60 * 1000;
 
 const SYSTEM = 'system';
+/** Checks per run before continuing as new: an hourly re-check for three weeks. */
+const DEFAULT_CHECKS_PER_RUN = 500;
 
 export async function exitWorkflow(input: ExitWorkflowInput): Promise<ExitSnapshot> {
   if (!input?.merchantId || !input.requestedBy || !input.reason || (input.kind !== 'requested' && input.kind !== 'forced')) {
@@ -59,7 +63,7 @@ export async function exitWorkflow(input: ExitWorkflowInput): Promise<ExitSnapsh
   }
   const { merchantId } = input;
   const exitId = workflowInfo().firstExecutionRunId;
-  const state: ExitSnapshot = {
+  const state: ExitSnapshot = input.carried ?? {
     merchantId,
     kind: input.kind,
     step: 'checking',
@@ -119,18 +123,21 @@ export async function exitWorkflow(input: ExitWorkflowInput): Promise<ExitSnapsh
   );
 
   upsertSearchAttributes([{ key: MerchantIdAttribute, value: merchantId }]);
-  const begun = await records.beginExit({ exitId, merchantId, workflowId: workflowInfo().workflowId, kind: input.kind, requestedBy: input.requestedBy, reason: input.reason, ...(input.penaltyId ? { penaltyId: input.penaltyId } : {}) });
-  if (begun.merchantState === 'removed') {
-    // A second forced exit of a merchant already removed: nothing is left to do.
-    state.step = 'removed';
-    upsertSearchAttributes([{ key: ExitStepAttribute, value: 'removed' }]);
-    return state;
+  if (!input.carried) {
+    const begun = await records.beginExit({ exitId, merchantId, workflowId: workflowInfo().workflowId, kind: input.kind, requestedBy: input.requestedBy, reason: input.reason, ...(input.penaltyId ? { penaltyId: input.penaltyId } : {}) });
+    if (begun.merchantState === 'removed') {
+      // A second forced exit of a merchant already removed: nothing is left to do.
+      state.step = 'removed';
+      upsertSearchAttributes([{ key: ExitStepAttribute, value: 'removed' }]);
+      return state;
+    }
+    note(input.requestedBy, input.kind === 'forced' ? 'forced-exit-started' : 'exit-requested', input.reason, input.penaltyId ? { penaltyId: input.penaltyId } : undefined);
+    await moveTo('checking');
   }
-  note(input.requestedBy, input.kind === 'forced' ? 'forced-exit-started' : 'exit-requested', input.reason, input.penaltyId ? { penaltyId: input.penaltyId } : undefined);
-  await moveTo('checking');
 
   // The preconditions, until approved with nothing blocking, or rejected, or withdrawn.
-  for (;;) {
+  const checksPerRun = input.continueAsNewAfterChecks ?? DEFAULT_CHECKS_PER_RUN;
+  for (let checks = 1; ; checks += 1) {
     const facts = await records.checkExitPreconditions(merchantId);
     const checkedAtMs = Date.now();
     state.lastCheckedAtMs = checkedAtMs;
@@ -152,7 +159,12 @@ export async function exitWorkflow(input: ExitWorkflowInput): Promise<ExitSnapsh
     const step: ExitStep = facts.blocking.length ? 'blocked' : 'awaiting-review';
     if (step !== state.step) note(SYSTEM, step === 'blocked' ? 'preconditions-failing' : 'preconditions-met', undefined, summary(facts));
     await moveTo(step, { blocking: facts.blocking, checkedAtMs });
-    await condition(() => recheckAsked || reviewArrived, PRECONDITION_RECHECK_MS);
+    const woken = await condition(() => recheckAsked || reviewArrived, PRECONDITION_RECHECK_MS);
+    if (!woken && (checks >= checksPerRun || workflowInfo().continueAsNewSuggested)) {
+      // Between checks, with nothing arrived: the next run starts with a check, carrying the state.
+      await condition(allHandlersFinished);
+      if (!recheckAsked && !reviewArrived) await continueAsNew<typeof exitWorkflow>({ ...input, carried: state });
+    }
   }
 
   const approval = state.review!;
