@@ -264,6 +264,14 @@ describe('settlementWorkflow', () => {
     expect(attributeValues(firstRun, 'FulfillmentStatus')).toEqual(['settlement:computing', 'settlement:starting-statements']);
     const last = await historyEvents(suite.client, settlementWorkflowId(period));
     expect(attributeValues(last, 'FulfillmentStatus')).toEqual(['settlement:starting-statements', 'settlement:statements-started']);
+    // Each run starts at most its batch of children: [MA, MB], [MC, MD], [ME].
+    const childStarts: string[][] = [];
+    for (let runId: string | undefined = first.raw.workflowExecutionInfo?.firstRunId ?? undefined; runId; ) {
+      const events = await historyEvents(suite.client, settlementWorkflowId(period), runId);
+      childStarts.push(events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []));
+      runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    expect(childStarts).toEqual([merchants.slice(0, 2), merchants.slice(2, 4), merchants.slice(4)].map((ms) => ms.map((m) => statementWorkflowId(period, m))));
     await recordHistory(suite.client, settlementWorkflowId(period), 'continue-as-new', 'settlement');
   });
 
