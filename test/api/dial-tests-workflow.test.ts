@@ -140,6 +140,34 @@ describe('dial tests over days', () => {
     expect(debugCalls.every((r) => r.verify === 'ok' && JSON.parse(r.body).testFlag === '1')).toBe(true);
   });
 
+  it('when two products froze the merchant, then the first one passing again leaves trading frozen until the second passes too', async () => {
+    const { merchantId, productId: first } = await merchantWithProduct();
+    const second = uniqueId('P');
+    await request(h.app).put(`/v1/merchants/${merchantId}/products/${second}`).set(operator()).send({ name: 'Yearly', chargingMode: 'PERIOD', retentionDays: 7 }).expect(201);
+    // The second product's saved query names an instance the merchant does not know: it fails until its cases are fixed.
+    const brokenCases = { create: { orderId: 'MOCKMONTYRENEW', orderLineId: 'MOCKMONTYRENEW-000001' }, query: { instanceId: 'no-such-instance' } };
+    await request(h.app).put(`/v1/merchants/${merchantId}/products/${second}/dial-test-cases`).set(operator()).send(brokenCases).expect(200);
+    sim.faults.add({ activity: 'queryInstance', mode: 'fail', resultCode: '000005' });
+
+    await withWorker(async (taskQueue) => {
+      for (let day = 1; day <= 5; day += 1) await dialDay(taskQueue, merchantId, [first, second]);
+      expect((await listing(merchantId, first)).merchant).toBe('trading_frozen');
+      sim.faults.clear();
+      const sixth = await dialDay(taskQueue, merchantId, [first, second]);
+      expect(sixth.products.map((p) => [p.productId, p.passed, p.action])).toEqual([
+        [first, true, 'lifted'],
+        [second, false, 'none'],
+      ]);
+      expect(await listing(merchantId, first)).toMatchObject({ merchant: 'trading_frozen', product: 'on_sale' });
+      expect((await listing(merchantId, second)).product).toBe('hidden');
+
+      await request(h.app).put(`/v1/merchants/${merchantId}/products/${second}/dial-test-cases`).set(operator()).send({ create: brokenCases.create }).expect(200);
+      const seventh = await dialDay(taskQueue, merchantId, [first, second]);
+      expect(seventh.products.map((p) => p.action)).toEqual(['none', 'lifted']);
+    });
+    expect(await listing(merchantId, second)).toMatchObject({ merchant: 'active', product: 'on_sale' });
+  });
+
   it('when an operator froze the merchant first, then the dial tests hide the product but a pass leaves the operator\'s freeze', async () => {
     const { merchantId, productId } = await merchantWithProduct();
     await request(h.app).post(`/v1/merchants/${merchantId}/listing`).set(operator()).send({ state: 'trading_frozen', reason: 'unpaid fine' }).expect(200);

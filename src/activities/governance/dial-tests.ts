@@ -163,8 +163,9 @@ export function createDialTestActivities({ db, merchants, merchantClient }: Dial
           const productHidden = productTransition(product.state as ProductState, 'hidden', product.merchantState as MerchantState).allowed;
           if (productHidden) await setProductListing(q, { merchantId: input.merchantId, productId: input.productId, from: product.state, to: 'hidden', until: null, actor: DIAL_TESTS_ACTOR, reason });
           const merchant = await lockMerchantListing(q, input.merchantId);
-          const merchantFrozen = merchant?.state === 'active';
-          if (merchantFrozen) await setMerchantListing(q, { merchantId: input.merchantId, from: 'active', to: 'trading_frozen', actor: DIAL_TESTS_ACTOR, reason: `product ${input.productId}: ${reason}` });
+          // Frozen by this sanction, or already by another product's: then both hold the freeze, and it ends with the last lift.
+          const merchantFrozen = merchant?.state === 'active' || (merchant?.state === 'trading_frozen' && (await merchantStillFrozenByDialTests(q, input.merchantId)));
+          if (merchant?.state === 'active') await setMerchantListing(q, { merchantId: input.merchantId, from: 'active', to: 'trading_frozen', actor: DIAL_TESTS_ACTOR, reason: `product ${input.productId}: ${reason}` });
           await insertDialTestSanction(q, { productId: input.productId, merchantId: input.merchantId, imposedRunId: input.runId, imposedDay: day, failedDays: streak.days, productHidden, merchantFrozen });
           return { ...verdict, action: 'frozen', productHidden, merchantFrozen };
         }
