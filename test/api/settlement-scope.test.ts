@@ -1,9 +1,12 @@
 /**
- * The bill run's scope on real PostgreSQL (migration 000007's views, scope.ts's inserts):
- * each rule of spec §9.2, and a line settled exactly once under overlapping runs.
+ * The bill run's scope on real PostgreSQL (the settlement ledger of migration 000012, its
+ * triggers, and scope.ts's run): each rule of spec §9.2, partial refunds, the boundary between
+ * facts being written and a run, and a line settled exactly once under restarted and
+ * overlapping runs.
  */
 import type { Db, Queryable } from '../../src/db/pool';
 import { upsertProduct } from '../../src/db/repositories/catalog/merchants';
+import { appendLedgerFact } from '../../src/db/repositories/settlement/ledger';
 import { computeScope } from '../../src/db/repositories/settlement/scope';
 import { findStatement } from '../../src/db/repositories/settlement/statements';
 import { registerMerchant, testDb, uniqueId } from '../activities/fixtures';
@@ -38,15 +41,16 @@ async function merchant(options: { supervised?: boolean; chargingMode?: string }
   return {
     merchantId,
     productId,
-    async line(spec: LineSpec): Promise<{ orderId: string; orderLineId: string; workflowId: string }> {
+    /** Writes a line through `q` (the pool, or an open transaction of the test's). */
+    async line(spec: LineSpec, q: Queryable = db): Promise<{ orderId: string; orderLineId: string; workflowId: string }> {
       const orderId = spec.orderId ?? uniqueId('O');
       const orderLineId = `${orderId}-000001`;
       const workflowId = `subscription:${orderId}:${orderLineId}`;
-      await db.query(
+      await q.query(
         `insert into orders (order_id, merchant_id, customer_id, order_type, currency) values ($1, $2, 'C1', 'NEW', 'CNY') on conflict do nothing`,
         [orderId, merchantId],
       );
-      await db.query(
+      await q.query(
         `insert into order_lines (order_id, order_line_id, product_id, sku_code, charging_mode, amount, workflow_id, status, accepted_at, trial, expire_time)
          values ($1, $2, $3, 'SKU1', $4, $5, $6, $7, $8, $9, $10)`,
         [orderId, orderLineId, productId, spec.chargingMode ?? 'PERIOD', spec.amount ?? '100.0000', workflowId, spec.status ?? 'active', spec.acceptedAt, spec.trial ?? false, spec.expireTime ?? null],
@@ -79,6 +83,47 @@ async function subscriptionOrder(
 async function settled(period: string, merchantId: string): Promise<string[]> {
   const statement = await findStatement(db, `ST${period}-${merchantId}`);
   return (statement?.lines ?? []).map((l) => `${l.kind} ${l.orderId} ${l.amount}`);
+}
+
+/** A refund request of the refund workflow's table (migration 000010) for a line. */
+async function refundRequest(
+  m: { merchantId: string },
+  line: { orderId: string; orderLineId: string },
+  r: { refundOrderId: string; status: 'pending' | 'approved'; amount?: string; paid: string },
+): Promise<void> {
+  await db.query(
+    `insert into refunds (refund_order_id, order_id, order_line_id, merchant_id, customer_id, kind, paid_amount, status, amount, currency,
+                          workflow_id, event_id, requested_at, decided_at)
+     values ($1, $2, $3, $4, 'C1', 'negotiated', $5, $6, $7, 'CNY', 'refund:' || $1, $1, now(), case when $6 = 'pending' then null else now() end)`,
+    [r.refundOrderId, line.orderId, line.orderLineId, m.merchantId, r.paid, r.status, r.amount ?? null],
+  );
+}
+
+/** Resolves once another session waits on a lock in a statement matching `query` (ILIKE); its pid. */
+async function waitingOn(query: string): Promise<number> {
+  for (let i = 0; i < 200; i += 1) {
+    const { rows } = await db.query<{ pid: number }>(
+      `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike $1`,
+      [query],
+    );
+    if (rows[0]) return rows[0].pid;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`nobody waits in ${query}`);
+}
+
+/** Runs `work` inside a transaction of its own that stays open until `release` is called. */
+function openTransaction(work: (q: Queryable) => Promise<unknown>): { ready: Promise<void>; release: () => void; done: Promise<void> } {
+  let release!: () => void;
+  let ready!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const readyPromise = new Promise<void>((resolve) => (ready = resolve));
+  const done = db.withTransaction(async (q) => {
+    await work(q);
+    ready();
+    await released;
+  });
+  return { ready: readyPromise, release, done };
 }
 
 describe('the bill run scope', () => {
@@ -191,6 +236,110 @@ describe('the bill run scope', () => {
     expect(await settled('202609', m.merchantId)).toEqual([`refund ${line.orderId} -40.0000`]);
   });
 
+  it('when a negotiated refund is approved for part of the line, then its negative line is the refunded amount', async () => {
+    const m = await merchant();
+    const line = await m.line({ acceptedAt: '2025-03-12T10:00:00+08:00', amount: '80', status: 'released' });
+    const refundOrderId = uniqueId('U');
+    await refundRequest(m, line, { refundOrderId, status: 'approved', amount: '30', paid: '80' });
+    await subscriptionOrder(db, { orderId: refundOrderId, workflowId: line.workflowId, kind: 'unsubscribe', updatedAt: '2025-03-14T10:00:00+08:00' });
+    await computeScope(db, '202503', 'test');
+    const statement = await findStatement(db, `ST202503-${m.merchantId}`);
+    expect(statement?.lines.map((l) => [l.kind, l.amount, l.refundOrderId])).toEqual([
+      ['order', '80.0000', null],
+      ['refund', '-30.0000', refundOrderId],
+    ]);
+    expect(statement?.totals).toEqual([{ currency: 'CNY', taxRate: '0.0600', amount: '50.0000' }]);
+  });
+
+  it('when a refund is still pending at the run, then it waits for its decision and settles in the next statement once approved', async () => {
+    const m = await merchant();
+    const line = await m.line({ acceptedAt: '2025-05-12T10:00:00+08:00', amount: '60', status: 'released' });
+    const refundOrderId = uniqueId('U');
+    await refundRequest(m, line, { refundOrderId, status: 'pending', paid: '60' });
+    await subscriptionOrder(db, { orderId: refundOrderId, workflowId: line.workflowId, kind: 'unsubscribe', updatedAt: '2025-05-14T10:00:00+08:00' });
+    await computeScope(db, '202505', 'test');
+    expect(await settled('202505', m.merchantId)).toEqual([`order ${line.orderId} 60.0000`]);
+
+    await db.query(`update refunds set status = 'approved', amount = 60, decided_at = now() where refund_order_id = $1`, [refundOrderId]);
+    await computeScope(db, '202505', 'test');
+    expect(await settled('202505', m.merchantId)).toEqual([`order ${line.orderId} 60.0000`]);
+    await computeScope(db, '202506', 'test');
+    expect(await settled('202506', m.merchantId)).toEqual([`refund ${line.orderId} -60.0000`]);
+  });
+
+  it('when a fact is being written as the run starts, then the run waits for it, and a fact written after the run goes to the next period', async () => {
+    const m = await merchant();
+    const writer = openTransaction((q) => m.line({ acceptedAt: '2026-01-10T10:00:00+08:00', amount: '11' }, q));
+    await writer.ready;
+    const run = computeScope(db, '202601', 'test');
+    try {
+      await waitingOn('select pg_advisory_xact_lock(%');
+    } finally {
+      writer.release();
+      await writer.done;
+    }
+    await run;
+    const inFlight = await settled('202601', m.merchantId);
+    expect(inFlight).toHaveLength(1);
+
+    // Recorded after the run, though it took effect in January: the January statement stays as made.
+    const late = await m.line({ acceptedAt: '2026-01-20T10:00:00+08:00', amount: '12' });
+    await computeScope(db, '202601', 'test');
+    expect(await settled('202601', m.merchantId)).toEqual(inFlight);
+    await computeScope(db, '202602', 'test');
+    expect(await settled('202602', m.merchantId)).toEqual([`order ${late.orderId} 12.0000`]);
+  });
+
+  it('when a run is cut off half-way, then nothing of it stays and the run again settles each line once', async () => {
+    const m = await merchant();
+    const lines = [await m.line({ acceptedAt: '2026-03-03T10:00:00+08:00' }), await m.line({ acceptedAt: '2026-03-04T10:00:00+08:00' })];
+    // Holding the merchant's row stops the run as it makes the statements (their key check on merchants waits).
+    const holder = openTransaction((q) => q.query(`select 1 from merchants where merchant_id = $1 for update`, [m.merchantId]));
+    await holder.ready;
+    try {
+      const cut = computeScope(db, '202603', 'test');
+      const pid = await waitingOn('with due as%');
+      // Cancelled as a timed-out activity's statement is; a killed worker's connection ends the same way: rolled back.
+      await db.query('select pg_cancel_backend($1)', [pid]);
+      await expect(cut).rejects.toMatchObject({ code: '57014' });
+    } finally {
+      holder.release();
+      await holder.done;
+    }
+    expect((await db.query('select count(*)::int as n from statements where merchant_id = $1', [m.merchantId])).rows).toEqual([{ n: 0 }]);
+
+    const again = await computeScope(db, '202603', 'test');
+    expect(again.statements).toEqual(expect.arrayContaining([{ statementNumber: `ST202603-${m.merchantId}`, merchantId: m.merchantId }]));
+    expect((await settled('202603', m.merchantId)).sort()).toEqual(lines.map((l) => `order ${l.orderId} 100.0000`).sort());
+  });
+
+  it('when a dispute adjustment is appended after a statement is made, then it lands on the next statement, once', async () => {
+    const m = await merchant();
+    const line = await m.line({ acceptedAt: '2026-05-06T10:00:00+08:00', amount: '90' });
+    await computeScope(db, '202605', 'test');
+    const fact = {
+      factKey: `adjustment:${uniqueId('D')}`,
+      kind: 'adjustment' as const,
+      merchantId: m.merchantId,
+      orderId: line.orderId,
+      orderLineId: line.orderLineId,
+      productId: m.productId,
+      skuCode: 'SKU1',
+      amount: '-5.5',
+      currency: 'CNY',
+      taxRate: '0.0600',
+      effectiveAt: '2026-05-20T10:00:00+08:00',
+      reference: 'dispute',
+    };
+    const appended = await appendLedgerFact(db, fact);
+    expect(appended).toEqual({ appended: true, ledgerId: expect.any(String), settlePeriod: '202606' });
+    expect(await appendLedgerFact(db, fact)).toEqual({ ...appended, appended: false });
+    await computeScope(db, '202605', 'test');
+    expect(await settled('202605', m.merchantId)).toEqual([`order ${line.orderId} 90.0000`]);
+    await computeScope(db, '202606', 'test');
+    expect(await settled('202606', m.merchantId)).toEqual([`adjustment ${line.orderId} -5.5000`]);
+  });
+
   it('when two runs of different periods overlap, then every line is settled exactly once', async () => {
     const merchants = await Promise.all([merchant(), merchant(), merchant()]);
     const lines = [];
@@ -202,13 +351,14 @@ describe('the bill run scope', () => {
     );
     expect(rows).toHaveLength(lines.length);
     expect(rows.every((r) => r.n === 1)).toBe(true);
-    // The key itself refuses a second settlement of a line.
+    // The ledger itself refuses a second row of the same fact.
     const first = lines[0];
     if (!first) throw new Error('no line');
     await expect(
       db.query(
-        `insert into statement_lines (statement_number, kind, order_id, order_line_id, product_id, sku_code, amount, currency, tax_rate, effective_at)
-         select statement_number, kind, order_id, order_line_id, product_id, sku_code, amount, currency, tax_rate, effective_at from statement_lines where order_id = $1`,
+        `insert into settlement_ledger (fact_key, kind, merchant_id, order_id, order_line_id, product_id, sku_code, amount, currency, tax_rate, effective_at, settle_period)
+         select fact_key, kind, merchant_id, order_id, order_line_id, product_id, sku_code, amount, currency, tax_rate, effective_at, '202701'
+           from settlement_ledger where order_id = $1`,
         [first.orderId],
       ),
     ).rejects.toMatchObject({ code: '23505' });
