@@ -26,21 +26,24 @@ const BOUNDS = `(($1::text || '01')::date)::timestamp at time zone 'Asia/Shangha
 
 /**
  * The merchants' unsettled rows up to the period: those of the period itself, for merchants
- * with no statement of it or later; and, per merchant, rows of earlier months no run took
- * (after its latest statement). Two index ranges, not the whole ledger's history.
+ * with no statement of it or later (checked once per merchant, after grouping); and, per
+ * merchant, rows of earlier months no run took (after its latest statement). Two index
+ * ranges, never the whole ledger's history.
  */
-const DUE = `
-  select l.merchant_id, l.kind, count(*)::int as lines
-    from settlement_ledger l
-   where l.settle_period = $1::text
-     and not exists (select 1 from statements s where s.merchant_id = l.merchant_id and s.period >= $1::text)
-   group by l.merchant_id, l.kind
+const due = (period: string): string => `
+  select g.merchant_id, g.kind, g.lines
+    from (select l.merchant_id, l.kind, count(*)::int as lines
+            from settlement_ledger l where l.settle_period = '${period}'
+           group by l.merchant_id, l.kind) g
+   where not exists (select 1 from statements s where s.merchant_id = g.merchant_id and s.period >= '${period}')
   union all
   select m.merchant_id, l.kind, count(*)::int
     from merchants m
     cross join lateral (select max(s.period) as period from statements s where s.merchant_id = m.merchant_id) latest
-    join settlement_ledger l on l.merchant_id = m.merchant_id and l.settle_period < $1::text and l.settle_period > coalesce(latest.period, '')
+    join settlement_ledger l on l.merchant_id = m.merchant_id and l.settle_period < '${period}' and l.settle_period > coalesce(latest.period, '')
    group by m.merchant_id, l.kind`;
+
+const PERIOD = /^[0-9]{4}(0[1-9]|1[0-2])$/;
 
 /**
  * Computes a period's scope in one transaction. It takes the ledger's lock exclusively: every
@@ -49,6 +52,7 @@ const DUE = `
  * settle in a later period (none lands on a statement already made).
  */
 export async function computeScope(db: Db, period: string, startedBy: string): Promise<ScopeResult> {
+  if (!PERIOD.test(period)) throw new Error(`period ${JSON.stringify(period)} is not YYYYMM`);
   return db.withTransaction(async (q) => {
     await q.query(`select pg_advisory_xact_lock(hashtext('settlement-ledger'))`);
     await q.query(
@@ -57,16 +61,18 @@ export async function computeScope(db: Db, period: string, startedBy: string): P
        on conflict (period) do nothing`,
       [period, startedBy],
     );
+    // Grouped apart from the statements' insert, so PostgreSQL may scan in parallel (a statement
+    // that writes never does). The period is checked above: a utility statement takes no parameters.
+    await q.query(`create temp table settlement_due on commit drop as ${due(period)}`);
     const counted = await q.query<{ kind: LedgerKind; lines: number }>(
-      `with due as materialized (${DUE}),
-            made as (
+      `with made as (
               insert into statements (statement_number, period, merchant_id, from_period)
               select 'ST' || $1::text || '-' || d.merchant_id, $1::text, d.merchant_id,
                      (select max(s.period) from statements s where s.merchant_id = d.merchant_id)
-                from (select distinct merchant_id from due) d
+                from (select distinct merchant_id from settlement_due) d
               on conflict (period, merchant_id) do nothing
               returning merchant_id)
-       select kind, sum(lines)::int as lines from due where merchant_id in (select merchant_id from made) group by kind`,
+       select kind, sum(lines)::int as lines from settlement_due where merchant_id in (select merchant_id from made) group by kind`,
       [period],
     );
     await q.query(`update settlement_runs set computed_at = now() where period = $1::text`, [period]);
