@@ -298,7 +298,7 @@ describe('the bill run scope', () => {
     await holder.ready;
     try {
       const cut = computeScope(db, '202603', 'test');
-      const pid = await waitingOn('with due as%');
+      const pid = await waitingOn('with made as%');
       // Cancelled as a timed-out activity's statement is; a killed worker's connection ends the same way: rolled back.
       await db.query('select pg_cancel_backend($1)', [pid]);
       await expect(cut).rejects.toMatchObject({ code: '57014' });
