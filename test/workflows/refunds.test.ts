@@ -4,11 +4,13 @@
  * through the subscription; a negotiated refund the merchant rejects, and one it never
  * answers (refused at the deadline); a late full refund refused by its rule; a refund on a
  * merchant's exit (the marketplace's amount, no rules, no merchant); a line with another live
- * refund. Every step is recorded with its reason.
+ * refund; a negotiated refund failed by the customer's invoice request during the review.
+ * Every step is recorded with its reason.
  */
 import type { RefundDecidedCallback } from '../../src/activities/notices/callbacks';
 import type { RefundDecisionEntry } from '../../src/activities/refunds/records';
 import {
+  invoiceRequestedUpdate,
   merchantExitRefundInput,
   merchantRefundAnswerUpdate,
   refundStatusQuery,
@@ -133,6 +135,51 @@ describe('refundWorkflow', () => {
         { orderId: r.order.orderId, orderLineId: r.order.orderLineId, refundOrderId: r.input.refundOrderId, approved: true, kind: 'negotiated', amount: '40.00', currency: 'CNY' },
       ]);
       await h.eventually(r.subscriptionWorkflowId, (s) => s.status === 'released');
+    });
+  });
+
+  it('when the customer asks for an invoice while the merchant reviews, then the refund fails as invoice_requested_during_review, is told, and the merchant can no longer answer', async () => {
+    const h = suite.harness();
+    await h.run(async () => {
+      const r = await refundOf(h, 10 * DAY_MS, '40.00');
+      await until(() => r.handle.query(refundStatusQuery), (s: RefundSnapshot) => s.step === 'awaiting-merchant', { intervalMs: 50, what: 'refund not awaiting the merchant' });
+      const requestedAt = await suite.env.currentTimeMs();
+      const taken = await r.handle.executeUpdate(invoiceRequestedUpdate, { args: [{ eventId: 'evt-invoice-1', requestedAt }], updateId: 'invoice-requested:evt-invoice-1' });
+      expect(taken.invoiceRequest).toEqual({ eventId: 'evt-invoice-1', requestedAt });
+      // The same event again (a redelivery) gets the first result; the merchant's answer is too late.
+      expect((await r.handle.executeUpdate(invoiceRequestedUpdate, { args: [{ eventId: 'evt-invoice-1', requestedAt }], updateId: 'invoice-requested:evt-invoice-1' })).invoiceRequest).toEqual({
+        eventId: 'evt-invoice-1',
+        requestedAt,
+      });
+      await expect(r.handle.executeUpdate(merchantRefundAnswerUpdate, { args: [{ approved: true, actor: r.order.merchantId }] })).rejects.toThrow();
+      const result = await r.handle.result();
+      expect(result).toMatchObject({ step: 'refused', rule: 'invoice_requested_during_review', decision: { kind: 'negotiated', amount: '40.00' } });
+      expect(result.merchant).toBeUndefined();
+      expect(verdicts(h)).toEqual([
+        { orderId: r.order.orderId, orderLineId: r.order.orderLineId, refundOrderId: r.input.refundOrderId, approved: false, kind: 'negotiated', rule: 'invoice_requested_during_review' },
+      ]);
+      expect(steps(h).map((e) => [e.step, e.outcome, e.rule, e.actorType, e.actorId])).toEqual([
+        ['requested', 'requested', undefined, 'customer', 'customer-1'],
+        ['rules', 'negotiated', undefined, 'marketplace', 'refund-rules'],
+        ['invoice_requested', 'refused', 'invoice_requested_during_review', 'customer', 'customer-1'],
+        ['verdict', 'refused', 'invoice_requested_during_review', 'marketplace', 'refund-rules'],
+      ]);
+      expect(verdictRecords(h)).toEqual([expect.objectContaining({ status: 'refused', rule: 'invoice_requested_during_review' })]);
+      expect(h.activities.callReleaseInstance).not.toHaveBeenCalled();
+      await recordHistory(suite.client, r.workflowId, 'invoice-requested-during-review', 'refund');
+    });
+  });
+
+  it('when the customer asks for an invoice after the merchant answered, then the refund refuses the request and goes on', async () => {
+    const h = suite.harness();
+    await h.run(async () => {
+      const r = await refundOf(h, 10 * DAY_MS, '40.00');
+      await until(() => r.handle.query(refundStatusQuery), (s: RefundSnapshot) => s.step === 'awaiting-merchant', { intervalMs: 50, what: 'refund not awaiting the merchant' });
+      await r.handle.executeUpdate(merchantRefundAnswerUpdate, { args: [{ approved: true, actor: r.order.merchantId }] });
+      // Answered first: the review is over, the invoice request changes nothing.
+      await expect(r.handle.executeUpdate(invoiceRequestedUpdate, { args: [{ eventId: 'evt-invoice-2', requestedAt: 1 }] })).rejects.toThrow();
+      expect(await r.handle.result()).toMatchObject({ step: 'approved', amount: '40.00' });
+      expect(verdicts(h)).toEqual([expect.objectContaining({ approved: true, kind: 'negotiated' })]);
     });
   });
 

@@ -6,16 +6,20 @@
  * event, so one live refund per line holds even for concurrent requests (409
  * `refund_already_live`); the refund workflow, `refund:<refundOrderId>`, decides by the rules
  * of spec §9.3.
+ *
+ * order.invoice_requested: the customer asked for an invoice of an order line. When the line's
+ * refund awaits the merchant's review, the refund's workflow takes it and fails the refund as
+ * `invoice_requested_during_review` (§9.3); otherwise the event is stored and changes nothing.
  */
 import type { Db, Queryable } from '../../db/pool';
 import { findRefundableLine, supervisionRecordOfLine, type RefundableLine } from '../../db/repositories/refunds/order-lines';
-import { insertRefundRequest } from '../../db/repositories/refunds/refunds';
+import { insertRefundRequest, latestRefundOfLine } from '../../db/repositories/refunds/refunds';
 import { refundWorkflowId, type RefundWorkflowInput } from '../../workflows/refunds/messages';
 import type { RefundChargingMode, RefundOrder } from '../../workflows/refunds/rules';
 import { AppError } from '../errors';
 import { eventHandler, type EventTable } from '../ingress/handlers';
 import type { RefundGateway } from './gateway';
-import { refundRequestedDataSchema, type RefundRequestedData } from './schemas';
+import { invoiceRequestedDataSchema, refundRequestedDataSchema, type RefundRequestedData } from './schemas';
 
 /** The order's facts as the rules read them; a supervised line adds what its supervision recorded. */
 async function orderFacts(db: Queryable, line: RefundableLine, data: RefundRequestedData): Promise<RefundOrder> {
@@ -65,11 +69,17 @@ async function storeRequest(tx: Queryable, input: Omit<RefundWorkflowInput, 'pol
   }
 }
 
+/** The paid line the event names; 404 when no order.paid brought it. */
+async function paidLine(db: Db, data: { orderId: string; orderLineId: string }): Promise<RefundableLine> {
+  const line = await findRefundableLine(db, data.orderId, data.orderLineId);
+  if (!line) throw new AppError(404, 'order_line_not_found', `no paid order line ${data.orderId}/${data.orderLineId}`);
+  return line;
+}
+
 export function refundEvents({ db, gateway }: { db: Db; gateway: RefundGateway }): EventTable {
   return {
     'order.refund_requested': eventHandler(refundRequestedDataSchema, async (data) => {
-      const line = await findRefundableLine(db, data.orderId, data.orderLineId);
-      if (!line) throw new AppError(404, 'order_line_not_found', `no paid order line ${data.orderId}/${data.orderLineId}`);
+      const line = await paidLine(db, data);
       const order = await orderFacts(db, line, data);
       const workflowId = refundWorkflowId(data.refundOrderId);
       const inputFor = (eventId: string): Omit<RefundWorkflowInput, 'policy' | 'merchantDecisionTimeoutMs'> => ({
@@ -97,6 +107,28 @@ export function refundEvents({ db, gateway }: { db: Db; gateway: RefundGateway }
         async deliver({ eventId }) {
           const started = await gateway.startRefund(inputFor(eventId));
           return { status: 202, body: { eventId, workflowId, refundOrderId: data.refundOrderId, status: 'accepted', duplicate: started.duplicate } };
+        },
+      };
+    }),
+
+    'order.invoice_requested': eventHandler(invoiceRequestedDataSchema, async (data) => {
+      const line = await paidLine(db, data);
+      // Only a negotiated refund has a review; its workflow decides whether it is still under it.
+      const latest = await latestRefundOfLine(db, line.orderId, line.orderLineId, line.merchantId);
+      const inReview = latest?.status === 'pending' && latest.kind === 'negotiated' ? latest : undefined;
+      const nothingToDo = (eventId: string) => ({ status: 202, body: { eventId, orderId: line.orderId, orderLineId: line.orderLineId, status: 'accepted', refundFailed: false } });
+      if (!inReview) return { workflowId: line.workflowId, deliver: async ({ eventId }) => nothingToDo(eventId) };
+      return {
+        workflowId: inReview.workflowId,
+        location: `/v1/refunds/${encodeURIComponent(inReview.refundOrderId)}`,
+        async deliver({ eventId }) {
+          // One update per event: a redelivery after a 503 is the same update, taken once.
+          const told = await gateway.invoiceRequested(inReview.workflowId, { eventId, requestedAt: Date.parse(data.requestedAt) }, `invoice-requested:${eventId}`);
+          if (told.kind !== 'failed') return nothingToDo(eventId);
+          return {
+            status: 202,
+            body: { eventId, orderId: line.orderId, orderLineId: line.orderLineId, status: 'accepted', refundFailed: true, refundOrderId: inReview.refundOrderId, workflowId: inReview.workflowId },
+          };
         },
       };
     }),

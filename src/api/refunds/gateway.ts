@@ -4,7 +4,15 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { FulfillmentStatusAttribute, MerchantIdAttribute, OrderIdAttribute } from '../../shared/search-attributes';
-import { merchantRefundAnswerUpdate, refundWorkflowId, type MerchantRefundAnswer, type RefundSnapshot, type RefundWorkflowInput } from '../../workflows/refunds/messages';
+import {
+  invoiceRequestedUpdate,
+  merchantRefundAnswerUpdate,
+  refundWorkflowId,
+  type InvoiceRequestDuringReview,
+  type MerchantRefundAnswer,
+  type RefundSnapshot,
+  type RefundWorkflowInput,
+} from '../../workflows/refunds/messages';
 import type { RefundPolicy } from '../../workflows/refunds/rules';
 import type { refundWorkflow } from '../../workflows/refunds/workflow';
 import { WorkflowEngineUnavailable } from '../errors';
@@ -17,12 +25,16 @@ export interface RefundGatewayOptions {
 }
 
 export type MerchantAnswerResult = { kind: 'answered'; snapshot: RefundSnapshot } | { kind: 'not-awaiting'; reason: string } | { kind: 'ended' };
+/** `failed`: the refund took the invoice request and fails; otherwise it was not under the merchant's review. */
+export type InvoiceRequestResult = { kind: 'failed'; snapshot: RefundSnapshot } | { kind: 'not-awaiting'; reason: string } | { kind: 'ended' };
 
 export interface RefundGateway {
   /** Starts `refund:<refundOrderId>`; a second start of the same refund order is a duplicate. */
   startRefund(input: Omit<RefundWorkflowInput, 'policy' | 'merchantDecisionTimeoutMs'>): Promise<{ workflowId: string; duplicate: boolean }>;
   /** The merchant's answer to a negotiated refund. */
   answer(workflowId: string, answer: MerchantRefundAnswer, updateId: string): Promise<MerchantAnswerResult>;
+  /** The customer asked for an invoice of the refunded line (spec §9.3). */
+  invoiceRequested(workflowId: string, request: InvoiceRequestDuringReview, updateId: string): Promise<InvoiceRequestResult>;
 }
 
 export function createRefundGateway(client: Client, options: RefundGatewayOptions): RefundGateway {
@@ -50,14 +62,26 @@ export function createRefundGateway(client: Client, options: RefundGatewayOption
     },
 
     async answer(workflowId, answer, updateId) {
-      try {
-        const snapshot = await client.workflow.getHandle(workflowId).executeUpdate(merchantRefundAnswerUpdate, { args: [answer], updateId });
-        return { kind: 'answered', snapshot };
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return { kind: 'ended' };
-        if (error instanceof WorkflowUpdateFailedError) return { kind: 'not-awaiting', reason: error.cause?.message ?? error.message };
-        throw new WorkflowEngineUnavailable(error);
-      }
+      const result = await reviewUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(merchantRefundAnswerUpdate, { args: [answer], updateId }));
+      return result.kind === 'taken' ? { kind: 'answered', snapshot: result.snapshot } : result;
+    },
+
+    async invoiceRequested(workflowId, request, updateId) {
+      const result = await reviewUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(invoiceRequestedUpdate, { args: [request], updateId }));
+      return result.kind === 'taken' ? { kind: 'failed', snapshot: result.snapshot } : result;
     },
   };
+}
+
+/** An update of the merchant's review: taken, refused by its validator (not under review), or the refund has ended. */
+async function reviewUpdate(
+  execute: () => Promise<RefundSnapshot>,
+): Promise<{ kind: 'taken'; snapshot: RefundSnapshot } | { kind: 'not-awaiting'; reason: string } | { kind: 'ended' }> {
+  try {
+    return { kind: 'taken', snapshot: await execute() };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return { kind: 'ended' };
+    if (error instanceof WorkflowUpdateFailedError) return { kind: 'not-awaiting', reason: error.cause?.message ?? error.message };
+    throw new WorkflowEngineUnavailable(error);
+  }
 }

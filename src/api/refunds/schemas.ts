@@ -26,6 +26,16 @@ export const refundRequestedDataSchema = z.object({
 
 export type RefundRequestedData = z.output<typeof refundRequestedDataSchema>;
 
+/**
+ * order.invoice_requested: the customer asked for an invoice of an order line. While a refund
+ * of the line awaits the merchant's review, that fails the refund (spec §9.3).
+ */
+export const invoiceRequestedDataSchema = z.object({
+  orderId: id64,
+  orderLineId: id64,
+  requestedAt: instant,
+});
+
 /** The merchant's answer, or an operator's for it (the operator's name comes from X-Operator). */
 export const merchantAnswerBodySchema = z.strictObject({
   approved: z.boolean(),

@@ -88,10 +88,11 @@ export function merchantExitRefundInput(r: MerchantExitRefund): RefundWorkflowIn
 }
 
 /**
- * Rules that refuse beyond ./rules.ts: the merchant's own answer, or its silence; and another
- * refund of the same order line already pending or approved (one live refund per line).
+ * Rules that refuse beyond ./rules.ts: the merchant's own answer, or its silence; another
+ * refund of the same order line already pending or approved (one live refund per line); and
+ * the customer asking for an invoice while the merchant reviews a negotiated refund (§9.3).
  */
-export type RefundRefusalRule = RefusalRule | 'merchant_rejected' | 'merchant_did_not_answer' | 'refund_already_live';
+export type RefundRefusalRule = RefusalRule | 'merchant_rejected' | 'merchant_did_not_answer' | 'refund_already_live' | 'invoice_requested_during_review';
 
 /**
  * The rules' decision, a refusal because the line has another live refund, or the
@@ -125,6 +126,16 @@ export interface RefundSnapshot {
   merchant?: RefundAnswerRecord;
   /** False when the subscription was no longer running to release the instance. */
   releaseDelivered?: boolean;
+  /** The customer's invoice request that failed the refund during the merchant's review. */
+  invoiceRequest?: InvoiceRequestDuringReview;
+}
+
+/** order.invoice_requested, as the refund hears it while the merchant reviews (spec §9.3). */
+export interface InvoiceRequestDuringReview {
+  /** The webhook-id of the order system's event. */
+  eventId: string;
+  /** When the customer asked, epoch ms. */
+  requestedAt: number;
 }
 
 export type RefundAnswerActor = 'merchant' | 'operator';
@@ -141,3 +152,9 @@ export interface MerchantRefundAnswer {
 export const refundStatusQuery = defineQuery<RefundSnapshot>('refundStatus');
 /** The merchant's answer to a negotiated refund; refused unless the refund is awaiting it. */
 export const merchantRefundAnswerUpdate = defineUpdate<RefundSnapshot, [MerchantRefundAnswer]>('merchantRefundAnswer');
+/**
+ * The customer asked for an invoice of the line: refused (by its validator) unless the refund
+ * awaits the merchant and nobody answered yet; accepted, it fails the refund as
+ * `invoice_requested_during_review` (spec §9.3).
+ */
+export const invoiceRequestedUpdate = defineUpdate<RefundSnapshot, [InvoiceRequestDuringReview]>('invoiceRequested');

@@ -21,6 +21,7 @@ const REFUSALS: Readonly<Record<RefundRefusalRule, string>> = {
   merchant_rejected: 'the merchant rejected the negotiated refund',
   merchant_did_not_answer: 'the merchant did not answer the negotiated refund before its deadline',
   refund_already_live: 'another refund of the order line is pending or approved',
+  invoice_requested_during_review: 'the customer asked for an invoice while the merchant reviewed the refund (§9.3)',
 };
 
 export const refusalReason = (rule: RefundRefusalRule): string => REFUSALS[rule];

@@ -3,8 +3,9 @@
  *
  * A customer's request (origin `customer`) is decided by the rules first (./rules.ts): a full
  * refund within 5 days needs nobody; a negotiated one waits for the merchant's answer (or an
- * operator's for it) until the configured deadline, and silence refuses it; anything else is
- * refused with its rule. A merchant's exit (origin `merchant_exit`, spec §9.4) refunds the
+ * operator's for it) until the configured deadline, and silence refuses it; the customer
+ * asking for an invoice meanwhile fails it (`invoice_requested_during_review`); anything else
+ * is refused with its rule. A merchant's exit (origin `merchant_exit`, spec §9.4) refunds the
  * amount the marketplace decided, without rules or merchant.
  *
  * Every step is recorded with its reason (the `refunds` row and `refund_decisions`, which the
@@ -13,12 +14,13 @@
  * refund is handed to the subscription as its `order.unsubscribed` event, so the
  * subscription's own release step calls releaseInstance with the refund order's id.
  */
-import { allHandlersFinished, ApplicationFailure, condition, getExternalWorkflowHandle, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, getExternalWorkflowHandle, log, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RefundActorType, RefundDecisionEntry, RefundVerdict } from '../../activities/refunds/records';
 import { ErrorType } from '../../shared/errors';
 import { FulfillmentStatusAttribute } from '../../shared/search-attributes';
 import { lifecycleEventSignal, type OrderUnsubscribedEvent } from '../subscription/messages';
 import {
+  invoiceRequestedUpdate,
   merchantRefundAnswerUpdate,
   refundStatusQuery,
   refundWorkflowId,
@@ -30,6 +32,12 @@ import {
 import { records, orderSystem } from './proxies';
 import { decisionReason, refusalReason } from './reasons';
 import { amountUnits, decideRefund } from './rules';
+
+/**
+ * Refunds that reached the merchant's review before this code take no invoice request (their
+ * history has no marker there); later ones are failed by one (spec §9.3).
+ */
+export const INVOICE_REQUEST_FAILS_REVIEW = 'invoice-request-fails-review';
 
 const invalid = (message: string): ApplicationFailure => ApplicationFailure.create({ type: ErrorType.InvalidInput, message, nonRetryable: true });
 
@@ -64,6 +72,10 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   const state: RefundSnapshot = { origin, step: 'refused', decision: exit ? exitDecision(input) : decideRefund(input.order, input.request, input.policy) };
 
   setHandler(refundStatusQuery, () => state);
+  // One thing ends the merchant's review: its answer (or an operator's), or the customer's invoice request.
+  const refuseUnlessUnderReview = (): void => {
+    if (state.step !== 'awaiting-merchant' || state.merchant || state.invoiceRequest) throw new Error(`refund ${input.refundOrderId} is not awaiting the merchant (step ${state.step})`);
+  };
   setHandler(
     merchantRefundAnswerUpdate,
     (answer) => {
@@ -72,7 +84,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     },
     {
       validator: (answer) => {
-        if (state.step !== 'awaiting-merchant' || state.merchant) throw new Error(`refund ${input.refundOrderId} is not awaiting the merchant (step ${state.step})`);
+        refuseUnlessUnderReview();
         if (typeof answer?.approved !== 'boolean' || !answer.actor) throw new Error('approved (boolean) and actor are required');
         if (answer.actorType !== undefined && answer.actorType !== 'merchant' && answer.actorType !== 'operator') throw new Error('actorType is merchant or operator');
       },
@@ -148,19 +160,49 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   if (decision.kind === 'negotiated') {
     state.step = 'awaiting-merchant';
     await records.recordRefundSteps({ refundOrderId: input.refundOrderId, entries: [rulesEntry] });
+    if (patched(INVOICE_REQUEST_FAILS_REVIEW)) {
+      setHandler(
+        invoiceRequestedUpdate,
+        (request) => {
+          state.invoiceRequest = { eventId: request.eventId, requestedAt: request.requestedAt };
+          return state;
+        },
+        {
+          validator: (request) => {
+            refuseUnlessUnderReview();
+            if (!request?.eventId || typeof request.requestedAt !== 'number') throw new Error('eventId and requestedAt (epoch ms) are required');
+          },
+        },
+      );
+    }
     upsertSearchAttributes([{ key: FulfillmentStatusAttribute, value: 'refund:awaiting-merchant' }]);
-    const answered = await condition(() => state.merchant !== undefined, input.merchantDecisionTimeoutMs);
+    const answered = await condition(() => state.merchant !== undefined || state.invoiceRequest !== undefined, input.merchantDecisionTimeoutMs);
     const answer = state.merchant;
-    if (!answered || !answer) refuse('merchant_did_not_answer');
-    else if (!answer.approved) refuse('merchant_rejected');
-    else approve(decision.amount);
-    const answerEntry = entry({
-      step: 'merchant_answer',
-      outcome: !answer ? 'no_answer' : answer.approved ? 'approved' : 'rejected',
-      reason: answer?.reason ?? (answer ? `the ${answer.actorType === 'operator' ? 'operator, for the merchant,' : 'merchant'} ${answer.approved ? 'approved' : 'rejected'} it` : refusalReason('merchant_did_not_answer')),
-      ...(answer ? { actorType: answer.actorType, actorId: answer.actor } : { actorType: 'marketplace', actorId: 'deadline' }),
-      ...(state.rule ? { rule: state.rule } : { amount: decision.amount }),
-    });
+    const invoiceRequest = state.invoiceRequest;
+    let answerEntry: RefundDecisionEntry;
+    if (invoiceRequest) {
+      // The customer, not the merchant, ended the review: its invoice request fails the refund.
+      refuse('invoice_requested_during_review');
+      answerEntry = entry({
+        step: 'invoice_requested',
+        outcome: 'refused',
+        reason: refusalReason('invoice_requested_during_review'),
+        rule: 'invoice_requested_during_review',
+        actorType: 'customer',
+        actorId: input.customerId,
+      });
+    } else {
+      if (!answered || !answer) refuse('merchant_did_not_answer');
+      else if (!answer.approved) refuse('merchant_rejected');
+      else approve(decision.amount);
+      answerEntry = entry({
+        step: 'merchant_answer',
+        outcome: !answer ? 'no_answer' : answer.approved ? 'approved' : 'rejected',
+        reason: answer?.reason ?? (answer ? `the ${answer.actorType === 'operator' ? 'operator, for the merchant,' : 'merchant'} ${answer.approved ? 'approved' : 'rejected'} it` : refusalReason('merchant_did_not_answer')),
+        ...(answer ? { actorType: answer.actorType, actorId: answer.actor } : { actorType: 'marketplace', actorId: 'deadline' }),
+        ...(state.rule ? { rule: state.rule } : { amount: decision.amount }),
+      });
+    }
     const { entry: verdictEntry, verdict } = verdictOf();
     await records.recordRefundSteps({ refundOrderId: input.refundOrderId, entries: [answerEntry, verdictEntry], verdict });
   } else {

@@ -6,7 +6,7 @@
 import type { Queryable } from '../../pool';
 
 export type RefundStatus = 'pending' | 'approved' | 'refused';
-export type RefundDecisionStep = 'requested' | 'rules' | 'merchant_answer' | 'verdict';
+export type RefundDecisionStep = 'requested' | 'rules' | 'merchant_answer' | 'invoice_requested' | 'verdict';
 export type RefundActorType = 'customer' | 'merchant' | 'operator' | 'marketplace';
 
 export interface RefundRequestRow {
