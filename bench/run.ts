@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: throughput of the hot paths that every request crosses, and the latency
  * of a signed merchant call over loopback against the 5-second budget the marketplace gives
- * a merchant (spec §1.1). Prints figures and ratios; asserts nothing.
+ * a merchant (spec §1.1), then the settlement bill run (bench/settlement, at BENCH_LINES).
+ * Prints figures and ratios; asserts nothing.
  */
 import { performance } from 'node:perf_hooks';
 import { createHttpMerchantClient } from '../src/clients/merchant';
@@ -9,6 +10,7 @@ import { startMerchantSim } from '../src/merchant-sim';
 import { computeV2Signature, NonceCache, signV2Request, verifyV2Request } from '../src/protocol/signing';
 import { createEncryptor, parseDataKey } from '../src/platform/security/encryption';
 import { signWebhook, verifyWebhook } from '../src/platform/security/standard-webhooks';
+import { benchSettlement } from './settlement/bench';
 
 const body = JSON.stringify({
   activity: 'newInstance',
@@ -76,6 +78,9 @@ async function main(): Promise<void> {
   const rss = process.memoryUsage().rss / 1024 / 1024;
   console.log(`\nprocess RSS after the run                    ${rss.toFixed(0)} MiB`);
   await sim.close();
+
+  console.log('');
+  await benchSettlement({ lines: Number(process.env.BENCH_LINES ?? 200_000), merchants: Number(process.env.BENCH_MERCHANTS ?? 1000) });
 }
 
 main().catch((error: unknown) => {
