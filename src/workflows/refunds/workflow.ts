@@ -159,7 +159,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
 
   if (decision.kind === 'negotiated') {
     state.step = 'awaiting-merchant';
-    await records.recordRefundSteps({ refundOrderId: input.refundOrderId, entries: [rulesEntry] });
+    // Taken from before the review is on record, so a request the order system sends once it sees the review is never missed.
     if (patched(INVOICE_REQUEST_FAILS_REVIEW)) {
       setHandler(
         invoiceRequestedUpdate,
@@ -175,6 +175,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
         },
       );
     }
+    await records.recordRefundSteps({ refundOrderId: input.refundOrderId, entries: [rulesEntry] });
     upsertSearchAttributes([{ key: FulfillmentStatusAttribute, value: 'refund:awaiting-merchant' }]);
     const answered = await condition(() => state.merchant !== undefined || state.invoiceRequest !== undefined, input.merchantDecisionTimeoutMs);
     const answer = state.merchant;
