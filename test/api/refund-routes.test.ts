@@ -5,7 +5,8 @@
  * event starting `refund:<refundOrderId>` from the paid line's rows, one live refund per line,
  * the merchant's signed answer and reads (isolation, 400s, one answer only), the operator's
  * reads and answer, every decision on the refund and the order's timeline, and the verdict
- * recorded as an order.refund_decided callback.
+ * recorded as an order.refund_decided callback; order.invoice_requested failing a refund under
+ * the merchant's review, and changing nothing otherwise.
  */
 import path from 'node:path';
 import request from 'supertest';
@@ -236,6 +237,67 @@ describe('refund routes', () => {
     // Decided: no second answer.
     const late = await request(h.app).post(url).set(operator()).send({ approved: true, reason: 'changed mind' });
     expect(late.status).toBe(409);
+  });
+
+  test('when the customer asks for an invoice while the merchant reviews a negotiated refund, then the refund fails as invoice_requested_during_review, recorded and told', async () => {
+    const m = await merchant();
+    const orderId = await paidLine(m, 10 * DAY_MS);
+    expect((await webhook('order.refund_requested', refundRequested(orderId, { proposedAmount: '30' }))).status).toBe(202);
+    // The review is on record once the rules' step is.
+    await until(
+      () => request(h.app).get(`/v1/refunds/R${orderId}`).set(operator()),
+      (r) => r.status === 200 && r.body.decisions.some((d: { step: string }) => d.step === 'rules'),
+      { intervalMs: 100, what: 'the refund never reached the merchant' },
+    );
+    const eventId = uniqueId('msg_invoice_');
+    const invoice = { orderId, orderLineId: `${orderId}-1`, requestedAt: new Date().toISOString() };
+    const res = await webhook('order.invoice_requested', invoice, eventId);
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ eventId, orderId, orderLineId: `${orderId}-1`, status: 'accepted', refundFailed: true, refundOrderId: `R${orderId}`, workflowId: `refund:R${orderId}` });
+    expect(res.headers.location).toBe(`/v1/refunds/R${orderId}`);
+    expect(await verdictOf(orderId)).toEqual({ orderId, orderLineId: `${orderId}-1`, refundOrderId: `R${orderId}`, approved: false, kind: 'negotiated', rule: 'invoice_requested_during_review' });
+    const refund = await decided(`R${orderId}`);
+    expect(refund).toMatchObject({ status: 'refused', rule: 'invoice_requested_during_review', amount: null });
+    expect(refund.decisions.map((d) => [d.step, d.outcome, d.rule, d.actorType, d.actorId])).toEqual([
+      ['requested', 'requested', null, 'customer', 'C'],
+      ['rules', 'negotiated', null, 'marketplace', 'refund-rules'],
+      ['invoice_requested', 'refused', 'invoice_requested_during_review', 'customer', 'C'],
+      ['verdict', 'refused', 'invoice_requested_during_review', 'marketplace', 'refund-rules'],
+    ]);
+    // The merchant's answer comes too late.
+    const late = await merchantPost(m, `/v1/refunds/merchant/refunds/R${orderId}/answer`, '{"approved":true}');
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('refund_not_awaiting_merchant');
+    // A redelivery gets the first answer; a later invoice request finds nothing under review.
+    const again = await webhook('order.invoice_requested', invoice, eventId);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(res.body);
+    const later = await webhook('order.invoice_requested', { ...invoice, requestedAt: new Date().toISOString() });
+    expect(later.status).toBe(202);
+    expect(later.body).toMatchObject({ refundFailed: false });
+    expect((await decided(`R${orderId}`)).decisions).toHaveLength(4);
+  });
+
+  test('when an invoice is asked for a line without a refund under review, then the event is recorded and changes nothing; a bad or unknown one is refused', async () => {
+    const m = await merchant();
+    // A full refund has no review: it is approved whatever the invoice request.
+    const orderId = await paidLine(m, DAY_MS);
+    const eventId = uniqueId('msg_invoice_');
+    const res = await webhook('order.invoice_requested', { orderId, orderLineId: `${orderId}-1`, requestedAt: new Date().toISOString() }, eventId);
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ eventId, orderId, orderLineId: `${orderId}-1`, status: 'accepted', refundFailed: false });
+    const { rows } = await h.db.query(`select event_type as "eventType", workflow_id as "workflowId", response_status as "status" from inbound_events where event_id = $1`, [eventId]);
+    expect(rows).toEqual([{ eventType: 'order.invoice_requested', workflowId: `subscription:${orderId}`, status: 202 }]);
+    expect((await request(h.app).get(`/v1/orders/${orderId}/refunds`).set(operator())).body.refunds).toEqual([]);
+
+    const missing = await webhook('order.invoice_requested', { orderId: uniqueId('O'), orderLineId: 'x', requestedAt: new Date().toISOString() });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('order_line_not_found');
+    const badEventId = uniqueId('msg_invoice_');
+    const bad = await webhook('order.invoice_requested', { orderId, orderLineId: `${orderId}-1`, requestedAt: 'yesterday' }, badEventId);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { field: string }) => d.field)).toEqual(['data.requestedAt']);
+    expect((await h.db.query(`select 1 from inbound_events where event_id = $1`, [badEventId])).rowCount).toBe(0);
   });
 
   test('when a claimed licence code is refunded by negotiation, then the supervision record refuses it as licence_claimed', async () => {
