@@ -23,12 +23,13 @@ import {
   type DialTestTarget,
 } from '../../db/repositories/governance/dial-tests';
 import { lockMerchantListing, lockProductListing, setMerchantListing, setProductListing } from '../../db/repositories/governance/listing';
+import { publishingFreeze } from '../../db/repositories/governance/penalties';
 import type { MerchantClient, MerchantEndpoint } from '../../clients/merchant';
 import type { MerchantDirectory } from '../../clients/merchant-directory';
 import type { NewInstanceBody, QueryInstanceBody, ReleaseInstanceBody } from '../../protocol/requests';
 import { baseResponseSchema, newInstanceResponseSchema, queryInstanceResponseSchema } from '../../protocol/schemas';
 import { keyedByProduct } from '../../shared/ids';
-import { productTransition, type MerchantState, type ProductState } from '../../api/governance/transitions';
+import { productTransition, type MerchantState, type ProductState } from '../../shared/listing-transitions';
 import { classifyAnswer } from '../subscription/merchant-answers';
 import { beijingDay, failedStreak, sanctionMove } from './dial-tests-verdict';
 
@@ -139,7 +140,7 @@ export function createDialTestActivities({ db, merchants, merchantClient }: Dial
 
     /**
      * Judges the product's days after its run and imposes or lifts the sanction, in one
-     * transaction under the product's row lock. A retry of a run already judged answers what
+     * transaction under the merchant's row lock, then the product's (the listing lock order). A retry of a run already judged answers what
      * that run did.
      */
     async judgeDialTests(input: JudgeInput): Promise<DialTestVerdict> {
@@ -174,7 +175,10 @@ export function createDialTestActivities({ db, merchants, merchantClient }: Dial
           const reason = `dial tests passed again on ${day} (Beijing time)`;
           // Only what the dial tests did and nobody changed since: an operator's own decision stands.
           const ours = async (productId: string | null) => (await latestListingActor(q, { merchantId: input.merchantId, productId })) === DIAL_TESTS_ACTOR;
-          if (open.productHidden && product.state === 'hidden' && (await ours(input.productId))) {
+          // Back on sale as the listing rules allow: not under a publishing freeze (a penalty), which leaves it hidden for an operator to relist.
+          const freeze = await publishingFreeze(q, input.merchantId);
+          const relist = productTransition('hidden', 'on_sale', product.merchantState as MerchantState, freeze?.frozenUntil ?? null).allowed;
+          if (open.productHidden && product.state === 'hidden' && relist && (await ours(input.productId))) {
             await setProductListing(q, { merchantId: input.merchantId, productId: input.productId, from: 'hidden', to: 'on_sale', until: null, actor: DIAL_TESTS_ACTOR, reason });
           }
           await liftDialTestSanction(q, open.sanctionId, { runId: input.runId, day });

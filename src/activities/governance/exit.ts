@@ -21,11 +21,11 @@ import {
 } from '../../db/repositories/governance/exit';
 import { ordersInFulfilment, productsNotDelisted, uninvoicedOrders, unsettledOrders } from '../../db/repositories/governance/exit-preconditions';
 import { ErrorType } from '../../shared/errors';
+import { createNotificationActivities, type NotificationDeps } from '../notices/notifications';
+import { exitNotice } from './exit-notices';
 import type { ExitFacts, ExitRefund, ExitStep, ExitTimelineEntry, LiveSubscription } from '../../workflows/governance/exit/messages';
 
-export interface ExitActivityDeps {
-  db: Db;
-}
+export type ExitActivityDeps = NotificationDeps & { db: Db };
 
 /** Who made a listing change for the exit, and why. */
 export interface ExitActor {
@@ -49,7 +49,9 @@ export interface ExitRecordInput {
 const notFound = (merchantId: string): ApplicationFailure =>
   ApplicationFailure.create({ type: ErrorType.InvalidInput, message: `merchant ${merchantId} is not registered`, nonRetryable: true });
 
-export function createExitActivities({ db }: ExitActivityDeps) {
+export function createExitActivities(deps: ExitActivityDeps) {
+  const { db } = deps;
+  const { notifyMerchant } = createNotificationActivities(deps);
   return {
     /**
      * The exit's row, and the merchant moved to `exiting` (it takes no new orders) unless it
@@ -85,14 +87,26 @@ export function createExitActivities({ db }: ExitActivityDeps) {
       return { merchantState: merchant.state, productsToDelist, blocking };
     },
 
-    /** The exit's step (and blocking facts) on its row, and the timeline entries since the last step, each once by its sequence number. */
+    /**
+     * The exit's step (and blocking facts) on its row, and the timeline entries since the last
+     * step, each once by its sequence number; then the merchant is told of those entries that
+     * concern it (exit-notices.ts), each once by its key. After the commit: a notice never
+     * tells of a step that was not recorded.
+     */
     async recordExitProgress(p: { exitId: string; step: ExitStep; blocking?: ExitFacts['blocking']; checkedAtMs?: number; ended?: boolean; entries?: Array<ExitTimelineEntry & { seq: number }> }): Promise<void> {
-      await db.withTransaction((q) => recordExitStep(q, p));
+      const exit = await db.withTransaction((q) => recordExitStep(q, p));
+      if (!exit) return;
+      for (const entry of p.entries ?? []) {
+        const notice = exitNotice({ exitId: p.exitId, merchantId: exit.merchantId, ...(p.blocking ? { blocking: p.blocking } : {}) }, entry);
+        if (notice) await notifyMerchant(notice);
+      }
     },
 
     /** Delists every product not delisted yet (a period delisting too: its end would put it back on sale). Answers the products delisted. */
     async delistProductsForExit(a: ExitActor): Promise<string[]> {
       return db.withTransaction(async (q) => {
+        // The merchant's row lock first, then its products' (the listing lock order).
+        await lockMerchantListing(q, a.merchantId);
         const products = await productsNotDelisted(q, a.merchantId);
         for (const p of products) {
           await setProductListing(q, { merchantId: a.merchantId, productId: p.productId, from: p.state, to: 'delisted', until: null, actor: a.actor, reason: a.reason });

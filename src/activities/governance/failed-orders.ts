@@ -17,7 +17,7 @@ import {
   type FailedOrderSanction,
 } from '../../db/repositories/governance/failed-orders';
 import { lockProductListing, setProductListing } from '../../db/repositories/governance/listing';
-import { productTransition, type MerchantState, type ProductState } from '../../api/governance/transitions';
+import { productTransition, type MerchantState, type ProductState } from '../../shared/listing-transitions';
 import { createNotificationActivities, type NotificationDeps } from '../notices/notifications';
 
 /** Who the delistings for failed orders are recorded under. */

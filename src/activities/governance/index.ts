@@ -4,10 +4,10 @@
  */
 import type { Db } from '../../db/pool';
 import { createDialTestActivities, type DialTestActivityDeps } from './dial-tests';
-import { createExitActivities } from './exit';
+import { createExitActivities, type ExitActivityDeps } from './exit';
 
 /** Every governance factory's dependencies; a factory that needs more intersects its own. */
-export type GovernanceActivityDeps = { db: Db } & DialTestActivityDeps;
+export type GovernanceActivityDeps = { db: Db } & DialTestActivityDeps & ExitActivityDeps;
 
 export function createGovernanceActivities(deps: GovernanceActivityDeps) {
   return {

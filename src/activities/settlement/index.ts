@@ -5,6 +5,7 @@
  */
 import type { Db } from '../../db/pool';
 import { insertNotification } from '../../db/repositories/notices/notifications';
+import { recheckExitOnStatementPaid } from '../governance/exit-recheck';
 import { computeScope, type ScopeKind } from '../../db/repositories/settlement/scope';
 import { invoiceDue } from '../../db/repositories/settlement/invoices';
 import { statementsAfter, type StatementRef } from '../../db/repositories/settlement/statement-pages';
@@ -52,6 +53,8 @@ export function createSettlementActivities({ db }: SettlementActivityDeps) {
     },
     async recordStatementStep(r: StatementStepRecord): Promise<void> {
       await recordStatementStep(db, r.statementNumber, r.step, r.holdReason);
+      // A paid statement may clear an exiting merchant's last unsettled order: its exit checks again now.
+      if (r.step === 'paid') await recheckExitOnStatementPaid(db, r.statementNumber);
     },
     /** The business-information fields the merchant still lacks (spec §9.2: bank account, tax id). */
     async missingBusinessInfo(merchantId: string): Promise<string[]> {

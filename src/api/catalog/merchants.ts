@@ -1,14 +1,18 @@
 /**
  * Operator routes that register merchants and their products. The merchant's access key
- * is encrypted before it is stored and is never returned.
+ * is encrypted before it is stored and is never returned. A removed merchant's row is not
+ * rewritten (its key stays erased), and a new product, on sale by default, is not registered
+ * while its merchant leaves or may not publish (api/governance/listing-guards.ts).
  */
 import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
-import { findMerchant, upsertMerchant, upsertProduct } from '../../db/repositories/catalog/merchants';
+import { findMerchant, findProduct, upsertMerchant, upsertProduct } from '../../db/repositories/catalog/merchants';
+import { lockMerchantListing } from '../../db/repositories/governance/listing';
 import { saveProductSupervision } from '../../db/repositories/supervision/products';
 import { findMerchantSyncSettings, saveMerchantSyncSettings, saveProductAppPublicKey } from '../../db/repositories/tenant-sync/merchant-keys';
 import type { Encryptor } from '../../platform/security/encryption';
 import { AppError } from '../errors';
+import { refuseNewProduct } from '../governance/listing-guards';
 import { parsePathId, parseRequestBody } from '../request-body';
 import { merchantBodySchema, productBodySchema } from './schemas';
 
@@ -28,6 +32,8 @@ export function createMerchantRouter({ db, encryptor, mode }: MerchantRouterDeps
     const { accessKey, syncKey, kitEncryption, ...rest } = parseRequestBody(merchantBody, req.body);
     // Tenant sync settings left out of the body stay as they are.
     const { created, sync } = await db.withTransaction(async (tx) => {
+      // 清退 erased its keys: a new key would bring a removed merchant back.
+      if ((await lockMerchantListing(tx, merchantId))?.state === 'removed') throw new AppError(409, 'merchant_removed', `merchant ${merchantId} was removed at its exit and cannot be registered again`);
       const upserted = await upsertMerchant(tx, { merchantId, ...rest, accessKeyEnc: encryptor.encrypt(accessKey) });
       await saveMerchantSyncSettings(tx, { merchantId, syncKeyEnc: syncKey === undefined ? undefined : encryptor.encrypt(syncKey), oaepHash: kitEncryption?.oaepHash, cipherEncoding: kitEncryption?.encoding });
       return { ...upserted, sync: await findMerchantSyncSettings(tx, merchantId) };
@@ -43,6 +49,10 @@ export function createMerchantRouter({ db, encryptor, mode }: MerchantRouterDeps
     const { appPublicKey, supervised, supervisionVariant, acceptanceStandard, ...product } = parseRequestBody(productBodySchema, req.body);
     if (!(await findMerchant(db, merchantId))) throw new AppError(404, 'merchant_not_found', `merchant ${merchantId} is not registered`);
     const result = await db.withTransaction(async (tx) => {
+      // The merchant's row lock first, then the product's (the listing lock order).
+      const merchant = await lockMerchantListing(tx, merchantId);
+      if (merchant?.state === 'removed') throw new AppError(409, 'merchant_removed', `merchant ${merchantId} was removed: its products do not change`);
+      if (merchant && !(await findProduct(tx, productId))) await refuseNewProduct(tx, { merchantId, state: merchant.state });
       const upserted = await upsertProduct(tx, { productId, merchantId, ...product });
       if (upserted === 'conflict') return upserted;
       // An application key left out of the body stays as it is.

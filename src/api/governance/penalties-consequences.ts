@@ -4,7 +4,7 @@
  * product nor shortens a delisting.
  */
 import type { ProductAction } from '../../db/repositories/governance/violations';
-import type { ProductState } from './transitions';
+import type { ProductState } from '../../shared/listing-transitions';
 
 const DAY_MS = 86_400_000;
 

@@ -4,7 +4,6 @@
  * same entry repeats until it has happened.
  */
 import type { Db, Queryable } from '../../db/pool';
-import { findMerchant } from '../../db/repositories/catalog/merchants';
 import { setProductListing } from '../../db/repositories/governance/listing';
 import {
   attributeListingChange,
@@ -21,12 +20,13 @@ import {
   type ProductListing,
 } from '../../db/repositories/governance/penalties';
 import { findViolation, type Violation } from '../../db/repositories/governance/violations';
+import { insertNotification } from '../../db/repositories/notices/notifications';
 import type { PenaltySettings } from '../../platform/config';
 import { AppError, invalidRequest } from '../errors';
 import { penaltyListing, terminationCause } from './penalties-consequences';
 import type { ForcedExitStarter } from './penalties-exit';
 import type { PenaltyBody } from './penalties-schemas';
-import { productTransition, type MerchantState, type ProductState } from './transitions';
+import { productTransition, type MerchantState, type ProductState } from '../../shared/listing-transitions';
 
 /** Who changes listings on a penalty's behalf, in listing_changes. */
 export const PENALTIES_ACTOR = 'penalties';
@@ -78,19 +78,20 @@ async function applyProductAction(
 }
 
 /**
- * The entry and its consequences, in one transaction. Locks the product before the merchant,
- * the order of the listing route, so the two never deadlock.
+ * The entry and its consequences, in one transaction. Locks the merchant before the product,
+ * the lock order of every listing change (db/repositories/governance/listing.ts), so none of
+ * them deadlock.
  */
 async function recordInTransaction(q: Queryable, r: ViolationReport, settings: PenaltySettings): Promise<PenaltyEntry> {
   const violation = await usableViolation(q, r.code);
   if (violation.productAction && !r.productId) throw invalidRequest([{ field: 'productId', reason: `required: ${violation.code} delists the product concerned` }]);
-  if (!(await findMerchant(q, r.merchantId))) throw new AppError(404, 'merchant_not_found', `merchant ${r.merchantId} is not registered`);
+  const merchant = await lockMerchantForPenalty(q, r.merchantId);
+  if (!merchant) throw new AppError(404, 'merchant_not_found', `merchant ${r.merchantId} is not registered`);
   // Another merchant's product is answered exactly like one that does not exist.
   const product = r.productId ? await productListingForPenalty(q, r.merchantId, r.productId) : undefined;
   if (r.productId && !product) {
     throw new AppError(404, 'product_not_found', `product ${r.productId} is not registered for merchant ${r.merchantId}`);
   }
-  const merchant = (await lockMerchantForPenalty(q, r.merchantId))!;
   if (merchant.state === 'removed') throw new AppError(409, 'merchant_removed', `merchant ${r.merchantId} was removed; no penalty applies any more`);
   const termination = terminationCause(violation, await pointsInWindow(q, r.merchantId, settings.windowDays), settings.terminationPoints);
   const entryId = await insertPenaltyEntry(q, {
@@ -112,7 +113,36 @@ async function recordInTransaction(q: Queryable, r: ViolationReport, settings: P
     ? await freezePublishing(q, { merchantId: r.merchantId, days: violation.publishingFreezeDays, entryId, reason: `penalty ${entryId} (${violation.code}): ${r.reason}` })
     : null;
   await recordConsequences(q, entryId, { delistedUntil, publishingFrozenUntil });
-  return (await findPenaltyEntry(q, r.merchantId, entryId))!;
+  const entry = (await findPenaltyEntry(q, r.merchantId, entryId))!;
+  await tellMerchant(q, entry);
+  return entry;
+}
+
+/**
+ * The merchant's in-site message of the entry, in the entry's transaction (one per entry, by
+ * its key): the violation, the points, what is owed, and every consequence applied.
+ */
+async function tellMerchant(q: Queryable, entry: PenaltyEntry): Promise<void> {
+  const owed = [entry.owed.fullDeposit ? 'your full deposit' : null, entry.owed.yuan ? `${entry.owed.yuan} yuan` : null].filter(Boolean).join(' and ');
+  const consequences = [
+    ...entry.changes.filter((c) => c.kind === 'listing' && c.productId).map((c) => `- product ${c.productId}: ${c.from} → ${c.to}${c.until ? ` until ${c.until}` : ''}`),
+    ...(entry.publishingFrozenUntil ? [`- your publishing rights are frozen until ${entry.publishingFrozenUntil}: no product goes on sale until then`] : []),
+    ...(entry.termination ? ['- termination: the marketplace starts your exit (you will be told of each step)'] : []),
+    ...(entry.otherSanctions ? [`- also: ${entry.otherSanctions}`] : []),
+  ];
+  await insertNotification(q, {
+    idempotencyKey: `penalty:${entry.entryId}`,
+    recipientType: 'merchant',
+    recipientId: entry.merchantId,
+    channel: 'in-site',
+    subject: `Penalty ${entry.entryId}: ${entry.violationCode} (${entry.points} points)`,
+    body:
+      `The marketplace recorded a violation against you (KooGallery rules, penalties): ${entry.violationCode}${entry.productId ? `, product ${entry.productId}` : ''}.\n` +
+      `Reason: ${entry.reason}\nPoints: ${entry.points}${owed ? `\nOwed: ${owed}` : ''}\n` +
+      (consequences.length ? `Consequences:\n${consequences.join('\n')}\n` : '') +
+      'Your ledger: GET /v1/governance/merchant/penalties.',
+    emailStatus: 'not-applicable',
+  });
 }
 
 const sameReport = (entry: PenaltyEntry, r: ViolationReport): boolean =>

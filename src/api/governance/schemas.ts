@@ -1,6 +1,6 @@
 /** Request bodies of the governance routes. */
 import { z } from 'zod';
-import { merchantStates, productStates } from './transitions';
+import { merchantStates, productStates } from '../../shared/listing-transitions';
 
 const reason = z.string().trim().min(3, 'say why (at least 3 characters)').max(1000);
 

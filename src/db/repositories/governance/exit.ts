@@ -24,18 +24,19 @@ export async function insertExit(q: Queryable, e: ExitStartRow): Promise<void> {
   );
 }
 
-/** Writes the exit's step (and, when given, what blocks it), and appends the timeline entries, each once by its sequence number. */
+/** Writes the exit's step (and, when given, what blocks it), and appends the timeline entries, each once by its sequence number; answers the exit's merchant. */
 export async function recordExitStep(
   q: Queryable,
   p: { exitId: string; step: ExitStep; blocking?: unknown; checkedAtMs?: number; ended?: boolean; entries?: Array<ExitTimelineEntry & { seq: number }> },
-): Promise<void> {
-  await q.query(
+): Promise<{ merchantId: string } | undefined> {
+  const { rows } = await q.query<{ merchantId: string }>(
     `update merchant_exits
         set step_since = case when step = $2::text then step_since else now() end, step = $2::text,
             blocking = coalesce($3::jsonb, blocking),
             last_checked_at = coalesce(to_timestamp($4::double precision / 1000), last_checked_at),
             ended_at = case when $5::boolean then coalesce(ended_at, now()) else ended_at end
-      where exit_id = $1::text`,
+      where exit_id = $1::text
+      returning merchant_id as "merchantId"`,
     [p.exitId, p.step, p.blocking === undefined ? null : JSON.stringify(p.blocking), p.checkedAtMs ?? null, p.ended ?? false],
   );
   for (const entry of p.entries ?? []) {
@@ -46,6 +47,7 @@ export async function recordExitStep(
       [p.exitId, entry.seq, entry.actor, entry.action, entry.reason ?? null, JSON.stringify(entry.detail ?? {}), entry.atMs],
     );
   }
+  return rows[0];
 }
 
 /**
@@ -213,6 +215,18 @@ export async function saveNoInvoiceProof(q: Queryable, p: NoInvoiceProof): Promi
            content = excluded.content, uploaded_by = excluded.uploaded_by, uploaded_at = now()
      returning ${utc('uploaded_at')} as "uploadedAt"`,
     [p.merchantId, p.orderId, p.fileName, p.contentType, p.content.length, p.sha256, p.content, p.uploadedBy],
+  );
+  return rows[0];
+}
+
+/** The running exit of the merchant a statement belongs to, if any: a paid statement may clear its no-unsettled-order precondition. */
+export async function runningExitOfStatement(q: Queryable, statementNumber: string): Promise<{ merchantId: string; workflowId: string } | undefined> {
+  const { rows } = await q.query<{ merchantId: string; workflowId: string }>(
+    `select e.merchant_id as "merchantId", e.workflow_id as "workflowId"
+       from statements s join merchant_exits e on e.merchant_id = s.merchant_id and e.ended_at is null
+      where s.statement_number = $1::text
+      order by e.started_at desc limit 1`,
+    [statementNumber],
   );
   return rows[0];
 }

@@ -1,4 +1,13 @@
-/** Listing states of merchants and products, and their history (listing_changes). */
+/**
+ * Listing states of merchants and products, and their history (listing_changes).
+ *
+ * Lock order: every path that changes listings (the listing routes, product registration,
+ * penalties, dial tests, failed-order sanctions, the exit) takes the merchant's row lock first,
+ * then its products'. lockProductListing does so itself; a path that locks products on its own
+ * calls lockMerchantListing before. (A listing change's insert into listing_changes takes a key
+ * share on the merchant row by its foreign key, so product-then-merchant would deadlock against
+ * merchant-then-product.)
+ */
 import type { Queryable } from '../../pool';
 
 export interface ListingChange {
@@ -18,14 +27,16 @@ export async function lockMerchantListing(q: Queryable, merchantId: string): Pro
 }
 
 /**
- * A product of this merchant, locked for the change: its state as read now (a delisting
- * whose period has ended reads on_sale), its merchant's state, and whether `until` lies ahead
- * of the database's clock, the clock that ends the period.
+ * A product of this merchant, locked for the change, its merchant's row locked before it (the
+ * lock order above): its state as read now (a delisting whose period has ended reads on_sale),
+ * its merchant's state, and whether `until` lies ahead of the database's clock, the clock that
+ * ends the period.
  */
 export async function lockProductListing(
   q: Queryable,
   ids: { merchantId: string; productId: string; until?: string },
 ): Promise<{ state: string; merchantState: string; untilAhead: boolean | null } | undefined> {
+  if (!(await lockMerchantListing(q, ids.merchantId))) return undefined;
   const { rows } = await q.query<{ state: string; merchantState: string; untilAhead: boolean | null }>(
     `select product_listing_state(p.listing_state, p.delisted_until) as state, m.listing_state as "merchantState",
             $3::timestamptz > now() as "untilAhead"
@@ -35,6 +46,18 @@ export async function lockProductListing(
     [ids.merchantId, ids.productId, ids.until ?? null],
   );
   return rows[0];
+}
+
+/** Exit steps after an operator's approval: from then on the exit alone changes the merchant's listings. */
+export const APPROVED_EXIT_STEPS = ['delisting', 'freezing', 'releasing', 'awaiting-releases', 'revoking', 'recording'] as const;
+
+/** The step of the merchant's running exit when it is past its approval; undefined otherwise. */
+export async function approvedExitStep(q: Queryable, merchantId: string): Promise<string | undefined> {
+  const { rows } = await q.query<{ step: string }>(
+    `select step from merchant_exits where merchant_id = $1::text and ended_at is null and step = any($2::text[]) order by started_at desc limit 1`,
+    [merchantId, APPROVED_EXIT_STEPS],
+  );
+  return rows[0]?.step;
 }
 
 interface Change {

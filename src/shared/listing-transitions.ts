@@ -1,7 +1,8 @@
 /**
- * Which listing changes are allowed (pure). A product's `from` is its state as read now, so a
- * delisting for a period that has ended is `on_sale`. Same-state changes are refused, except
- * a new end for a delisting for a period.
+ * Which listing changes are allowed (pure, sandbox-safe): the operator routes, penalties, dial
+ * tests and failed-order sanctions all ask here, so it lives in shared/ where every layer may
+ * import it. A product's `from` is its state as read now, so a delisting for a period that has
+ * ended is `on_sale`. Same-state changes are refused, except a new end for a delisting for a period.
  */
 export const productStates = ['on_sale', 'hidden', 'delisted', 'delisted_until', 'permanently_delisted'] as const;
 export type ProductState = (typeof productStates)[number];
@@ -52,8 +53,8 @@ const merchantMoves: Record<MerchantState, readonly MerchantState[]> = {
 /** Whether a merchant may go from `from` to `to` through an operator's change. */
 export function merchantTransition(from: MerchantState, to: MerchantState): Verdict {
   if (from === 'removed') return { allowed: false, code: 'merchant_removed', reason: 'a removed merchant does not change state again' };
-  // Removal (清退) ends an exit whose preconditions were checked (spec §9.4); that exit workflow is not built.
-  if (to === 'removed') return { allowed: false, code: 'exit_workflow_required', reason: 'a merchant is removed only at the end of its exit, which this service does not run yet' };
+  // Removal (清退) is the last step of the exit workflow (exit:<merchantId>), once its preconditions held and an operator approved it (spec §9.4).
+  if (to === 'removed') return { allowed: false, code: 'exit_workflow_required', reason: 'a merchant is removed only by its exit workflow: request or force an exit (POST /v1/merchants/:merchantId/exit)' };
   if (from === to) return { allowed: false, code: 'listing_unchanged', reason: `the merchant is already ${from}` };
   if (!merchantMoves[from].includes(to)) return { allowed: false, code: 'transition_not_allowed', reason: `a merchant cannot go from ${from} to ${to}` };
   return allowed;
