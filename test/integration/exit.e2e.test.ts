@@ -2,7 +2,7 @@
  * End to end, a merchant's exit (spec §9.4): a merchant of the reference merchant's address and
  * key, with two live monthly subscriptions paid by webhook, asks to leave through its signed
  * route; the exit waits on the unsettled and uninvoiced orders, which the month's statement
- * walked to paid through the settlement routes clears; an operator re-checks and approves;
+ * walked to paid through the settlement routes clears and re-checks the exit at once; an operator approves;
  * each subscription is refunded pro rata through the refund flow and released at the reference
  * merchant under its refund order; the merchant is removed, its signed requests refused, and no
  * call reaches the reference merchant afterwards. The exit record is downloaded. The dev
@@ -107,8 +107,7 @@ test('when a merchant with live subscriptions exits, then they are refunded pro 
   expect((await act('verify-invoices')).step).toBe('payment');
   expect((await act('mark-paid')).step).toBe('paid');
 
-  // The operator asks the exit to check again: nothing blocks; approved.
-  expect((await asOperator('POST', `/v1/merchants/${merchantId}/exit/recheck`, { reason: 'statement paid' })).status).toBe(202);
+  // The paid statement re-checks the exit at once (no operator's re-check, no hourly timer): nothing blocks; approved.
   const ready = await exitOf(merchantId, 'awaiting-review');
   expect(ready.body.productsToDelist).toEqual([{ productId, state: 'on_sale' }]);
   const approved = await asOperator('POST', `/v1/merchants/${merchantId}/exit/review`, { decision: 'approve', reason: 'settled and invoiced' });
@@ -138,6 +137,16 @@ test('when a merchant with live subscriptions exits, then they are refunded pro 
   expect((await db.query(`select listing_state from products where product_id = $1`, [productId])).rows[0]).toEqual({ listing_state: 'delisted' });
   const refused = await merchant('GET', '/v1/governance/merchant/exit');
   expect([refused.status, refused.body.error.code]).toEqual([403, 'merchant_removed']);
+  // Registering it again would give it a key back: refused, and the key stays erased.
+  const revived = await asOperator('PUT', `/v1/merchants/${merchantId}`, { name: 'Leaving Ltd', productionUrl: stack.merchant.url, protocolVersion: 'v2', accessKey: DEMO_ACCESS_KEY });
+  expect([revived.status, revived.body.error.code]).toEqual([409, 'merchant_removed']);
+  expect((await db.query(`select access_key_enc from merchants where merchant_id = $1`, [merchantId])).rows[0]).toEqual({ access_key_enc: '' });
+
+  // The merchant was told of each step, in-site, once each: received, blocked (naming the orders), approved with the reason, removed.
+  const told = (await db.query<{ subject: string; body: string }>(`select subject, body from notifications where recipient_type = 'merchant' and recipient_id = $1 and idempotency_key like 'exit:%' order by notification_id`, [merchantId])).rows;
+  expect(told.map((n) => n.subject)).toEqual(['Your exit request was received', 'Your exit is blocked', 'Your exit was approved', 'You were removed from the marketplace']);
+  expect(told[1]!.body).toContain(String(orders[0]!.data.orderId));
+  expect(told[2]!.body).toContain('settled and invoiced');
 
   // The exit record: the paid statement and its invoice, no open obligation, the refunds charged back, the timeline.
   const record = await asOperator('GET', `/v1/merchants/${merchantId}/exit/record`);
