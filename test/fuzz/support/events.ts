@@ -234,6 +234,17 @@ function refundRequested(f: Fixtures): fc.Arbitrary<Event> {
     .map(({ line: l, ...rest }) => ({ type: 'order.refund_requested', data: { ...l, ...stripUndefined(rest) } }));
 }
 
+/**
+ * order.invoice_requested (README, A refund) for a paid line of the fixtures or an unknown one
+ * (404): a line whose negotiated refund is pending tells its refund; any other is stored and
+ * changes nothing.
+ */
+function invoiceRequested(f: Fixtures): fc.Arbitrary<Event> {
+  const paid = [...f.running, f.ended].map((s) => ({ orderId: s.orderId, orderLineId: s.orderLineId }));
+  const line = fc.oneof({ arbitrary: fc.constantFrom(...paid), weight: 4 }, { arbitrary: fc.record({ orderId: validId, orderLineId: validId }), weight: 1 });
+  return fc.record({ line, requestedAt: isoTime }).map(({ line: l, requestedAt }) => ({ type: 'order.invoice_requested', data: { ...l, requestedAt } }));
+}
+
 function stripUndefined(data: Data): Data {
   return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined));
 }
@@ -246,5 +257,6 @@ export function validEvent(f: Fixtures): fc.Arbitrary<Event> {
     { arbitrary: changeRequested(f, { running: false }), weight: 1 },
     { arbitrary: tenantSyncEvents(f), weight: 2 },
     { arbitrary: refundRequested(f), weight: 1 },
+    { arbitrary: invoiceRequested(f), weight: 1 },
   );
 }
