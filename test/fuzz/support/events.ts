@@ -210,14 +210,19 @@ function tenantSyncEvents(f: Fixtures): fc.Arbitrary<Event> {
   );
 }
 
+/** A paid line of the fixtures (running or ended), or now and then an unknown one. */
+function paidOrUnknownLine(f: Fixtures): fc.Arbitrary<{ orderId: string; orderLineId: string }> {
+  const paid = [...f.running, f.ended].map((s) => ({ orderId: s.orderId, orderLineId: s.orderLineId }));
+  return fc.oneof({ arbitrary: fc.constantFrom(...paid), weight: 4 }, { arbitrary: fc.record({ orderId: validId, orderLineId: validId }), weight: 1 });
+}
+
 /**
  * order.refund_requested (README, A refund) for a paid line of the fixtures (any charging mode,
  * running or ended) or an unknown one (404): the 5-day refund or a negotiated amount, with
  * the order system's facts. A line with a live refund refuses another refund order (409).
  */
 function refundRequested(f: Fixtures): fc.Arbitrary<Event> {
-  const paid = [...f.running, f.ended].map((s) => ({ orderId: s.orderId, orderLineId: s.orderLineId }));
-  const line = fc.oneof({ arbitrary: fc.constantFrom(...paid), weight: 4 }, { arbitrary: fc.record({ orderId: validId, orderLineId: validId }), weight: 1 });
+  const line = paidOrUnknownLine(f);
   return fc
     .record(
       {
@@ -240,8 +245,7 @@ function refundRequested(f: Fixtures): fc.Arbitrary<Event> {
  * changes nothing.
  */
 function invoiceRequested(f: Fixtures): fc.Arbitrary<Event> {
-  const paid = [...f.running, f.ended].map((s) => ({ orderId: s.orderId, orderLineId: s.orderLineId }));
-  const line = fc.oneof({ arbitrary: fc.constantFrom(...paid), weight: 4 }, { arbitrary: fc.record({ orderId: validId, orderLineId: validId }), weight: 1 });
+  const line = paidOrUnknownLine(f);
   return fc.record({ line, requestedAt: isoTime }).map(({ line: l, requestedAt }) => ({ type: 'order.invoice_requested', data: { ...l, requestedAt } }));
 }
 
