@@ -80,19 +80,37 @@ export interface PeriodSummary {
   statements: { statementNumber: string; merchantId: string; step: StatementStep; lines: number; totals: StatementTotal[] }[];
 }
 
+/** A statement `s`'s line count and totals per currency and tax rate, as columns. */
+const LINES_AND_TOTALS = `(select count(*)::int from statement_lines l where l.statement_number = s.statement_number) as lines,
+            coalesce((select json_agg(json_build_object('currency', t.currency, 'taxRate', t.tax_rate::text, 'amount', t.amount::text) order by t.currency, t.tax_rate)
+                        from (select currency, tax_rate, sum(amount) as amount from statement_lines l
+                               where l.statement_number = s.statement_number group by currency, tax_rate) t), '[]'::json) as totals`;
+
 export async function periodSummary(q: Queryable, period: string): Promise<PeriodSummary | undefined> {
   const run = await q.query<{ computedAt: string | null }>(`select ${ISO('computed_at')} as "computedAt" from settlement_runs where period = $1::text`, [period]);
   if (!run.rows[0]) return undefined;
   const { rows } = await q.query<PeriodSummary['statements'][number]>(
     `select s.statement_number as "statementNumber", s.merchant_id as "merchantId", s.step,
-            (select count(*)::int from statement_lines l where l.statement_number = s.statement_number) as lines,
-            coalesce((select json_agg(json_build_object('currency', t.currency, 'taxRate', t.tax_rate::text, 'amount', t.amount::text) order by t.currency, t.tax_rate)
-                        from (select currency, tax_rate, sum(amount) as amount from statement_lines l
-                               where l.statement_number = s.statement_number group by currency, tax_rate) t), '[]'::json) as totals
+            ${LINES_AND_TOTALS}
        from statements s where s.period = $1::text order by s.merchant_id`,
     [period],
   );
   return { period, computedAt: run.rows[0].computedAt, statements: rows };
+}
+
+export type MerchantStatementItem = Omit<StatementView, 'merchantId' | 'lines'> & { lines: number };
+
+/** One merchant's statements, newest period first; with `period`, that period's only. */
+export async function merchantStatements(q: Queryable, merchantId: string, period?: string): Promise<MerchantStatementItem[]> {
+  const { rows } = await q.query<MerchantStatementItem>(
+    `select s.statement_number as "statementNumber", s.period, s.step, s.hold_reason as "holdReason", ${ISO('s.step_since')} as "stepSince",
+            r.request_number as "paymentRequestNumber", ${LINES_AND_TOTALS}
+       from statements s left join payment_requests r on r.statement_number = s.statement_number
+      where s.merchant_id = $1::text and ($2::text is null or s.period = $2::text)
+      order by s.period desc`,
+    [merchantId, period ?? null],
+  );
+  return rows;
 }
 
 /** What a statement lacks of its merchant's business information (spec §9.2), or nothing. */
