@@ -8,6 +8,7 @@
  *   PUT  /v1/merchants/:merchantId/business-info          { bankAccount, taxId }: releases held statements
  * Merchants (signed requests under their access key, as for supervision: api/auth.ts), each
  * seeing only its own statements:
+ *   GET  /v1/settlement/merchant/statements                ?period=YYYYMM (optional): its statements, newest first
  *   GET  /v1/settlement/merchant/statements/:statementNumber
  *   POST /v1/settlement/merchant/payment-requests/:requestNumber/invoices  an invoice, checked by the rules of spec §9.2
  * Disputes of statement lines, for both: disputes.ts. And operators set a product's tax rate:
@@ -17,7 +18,7 @@ import express, { Router } from 'express';
 import type { Db } from '../../db/pool';
 import { insertOperatorAction } from '../../db/repositories/operations/operator-actions';
 import { insertInvoice, invoiceRequest, lockInvoiceContext } from '../../db/repositories/settlement/invoices';
-import { findStatement, heldStatements, periodSummary, saveBusinessInfo, type StatementView } from '../../db/repositories/settlement/statements';
+import { findStatement, heldStatements, merchantStatements, periodSummary, saveBusinessInfo, type StatementView } from '../../db/repositories/settlement/statements';
 import { setProductTaxRate } from '../../db/repositories/settlement/tax-rates';
 import type { Encryptor } from '../../platform/security/encryption';
 import type { StatementActionKind } from '../../workflows/settlement/messages';
@@ -27,7 +28,7 @@ import { parsePathId, parseRequestBody } from '../request-body';
 import type { SettlementGateway } from './gateway';
 import { createDisputeMerchantRouter, createDisputeOperatorRouter } from './disputes';
 import { invoiceRefusal, mergeByRate, outstanding } from './invoice-rules';
-import { actionBodySchema, businessInfoBodySchema, invoiceBodySchema, periodSchema, runBodySchema, taxRateBodySchema } from './schemas';
+import { actionBodySchema, businessInfoBodySchema, invoiceBodySchema, merchantStatementsQuerySchema, periodSchema, runBodySchema, taxRateBodySchema } from './schemas';
 import { jsonOf } from './signed-json';
 
 export interface SettlementRouterDeps {
@@ -129,6 +130,12 @@ export function createSettlementMerchantRouter({ db, gateway, encryptor }: Settl
   // Raw, so the signature covers the bytes sent; merchant routes must not reach the operator fence.
   router.use('/v1/settlement/merchant', express.raw({ type: () => true, limit: '16kb' }), signedByMerchant);
   router.use(createDisputeMerchantRouter({ db }));
+
+  router.get('/v1/settlement/merchant/statements', async (req, res) => {
+    const { period } = parseRequestBody(merchantStatementsQuerySchema, { ...req.query });
+    const merchantId = String(res.locals.merchantId);
+    res.json({ merchantId, statements: await merchantStatements(db, merchantId, period) });
+  });
 
   // Another merchant's statement is answered exactly like one that does not exist.
   router.get('/v1/settlement/merchant/statements/:statementNumber', async (req, res) => {

@@ -6,6 +6,7 @@ import { OPERATOR_ACTIONS } from '../../workflows/settlement/messages';
 export const periodSchema = z.string().regex(/^\d{4}(0[1-9]|1[0-2])$/, 'must be a month as YYYYMM, e.g. 202611');
 
 export const runBodySchema = z.object({ period: periodSchema }).strict();
+export const merchantStatementsQuerySchema = z.object({ period: periodSchema.optional() }).strict();
 
 const actionKinds = Object.values(OPERATOR_ACTIONS) as [string, ...string[]];
 export const actionBodySchema = z.object({ action: z.enum(actionKinds) }).strict();
