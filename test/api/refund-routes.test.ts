@@ -253,7 +253,7 @@ describe('refund routes', () => {
     const invoice = { orderId, orderLineId: `${orderId}-1`, requestedAt: new Date().toISOString() };
     const res = await webhook('order.invoice_requested', invoice, eventId);
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ eventId, orderId, orderLineId: `${orderId}-1`, status: 'accepted', refundFailed: true, refundOrderId: `R${orderId}`, workflowId: `refund:R${orderId}` });
+    expect(res.body).toEqual({ eventId, orderId, orderLineId: `${orderId}-1`, status: 'accepted', refundTold: true, refundOrderId: `R${orderId}`, workflowId: `refund:R${orderId}` });
     expect(res.headers.location).toBe(`/v1/refunds/R${orderId}`);
     expect(await verdictOf(orderId)).toEqual({ orderId, orderLineId: `${orderId}-1`, refundOrderId: `R${orderId}`, approved: false, kind: 'negotiated', rule: 'invoice_requested_during_review' });
     const refund = await decided(`R${orderId}`);
@@ -274,7 +274,7 @@ describe('refund routes', () => {
     expect(again.body).toEqual(res.body);
     const later = await webhook('order.invoice_requested', { ...invoice, requestedAt: new Date().toISOString() });
     expect(later.status).toBe(202);
-    expect(later.body).toMatchObject({ refundFailed: false });
+    expect(later.body).toMatchObject({ refundTold: false });
     expect((await decided(`R${orderId}`)).decisions).toHaveLength(4);
   });
 
@@ -285,7 +285,7 @@ describe('refund routes', () => {
     const eventId = uniqueId('msg_invoice_');
     const res = await webhook('order.invoice_requested', { orderId, orderLineId: `${orderId}-1`, requestedAt: new Date().toISOString() }, eventId);
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ eventId, orderId, orderLineId: `${orderId}-1`, status: 'accepted', refundFailed: false });
+    expect(res.body).toEqual({ eventId, orderId, orderLineId: `${orderId}-1`, status: 'accepted', refundTold: false });
     const { rows } = await h.db.query(`select event_type as "eventType", workflow_id as "workflowId", response_status as "status" from inbound_events where event_id = $1`, [eventId]);
     expect(rows).toEqual([{ eventType: 'order.invoice_requested', workflowId: `subscription:${orderId}`, status: 202 }]);
     expect((await request(h.app).get(`/v1/orders/${orderId}/refunds`).set(operator())).body.refunds).toEqual([]);

@@ -10,7 +10,7 @@
 import type { RefundDecidedCallback } from '../../src/activities/notices/callbacks';
 import type { RefundDecisionEntry } from '../../src/activities/refunds/records';
 import {
-  invoiceRequestedUpdate,
+  invoiceRequestedSignal,
   merchantExitRefundInput,
   merchantRefundAnswerUpdate,
   refundStatusQuery,
@@ -144,17 +144,14 @@ describe('refundWorkflow', () => {
       const r = await refundOf(h, 10 * DAY_MS, '40.00');
       await until(() => r.handle.query(refundStatusQuery), (s: RefundSnapshot) => s.step === 'awaiting-merchant', { intervalMs: 50, what: 'refund not awaiting the merchant' });
       const requestedAt = await suite.env.currentTimeMs();
-      const taken = await r.handle.executeUpdate(invoiceRequestedUpdate, { args: [{ eventId: 'evt-invoice-1', requestedAt }], updateId: 'invoice-requested:evt-invoice-1' });
-      expect(taken.invoiceRequest).toEqual({ eventId: 'evt-invoice-1', requestedAt });
-      // The same event again (a redelivery) gets the first result; the merchant's answer is too late.
-      expect((await r.handle.executeUpdate(invoiceRequestedUpdate, { args: [{ eventId: 'evt-invoice-1', requestedAt }], updateId: 'invoice-requested:evt-invoice-1' })).invoiceRequest).toEqual({
-        eventId: 'evt-invoice-1',
-        requestedAt,
-      });
+      await r.handle.signal(invoiceRequestedSignal, { eventId: 'evt-invoice-1', requestedAt });
+      // A second request (a redelivery, or another) changes nothing more; the merchant's answer is too late.
+      await r.handle.signal(invoiceRequestedSignal, { eventId: 'evt-invoice-1b', requestedAt: requestedAt + 1 });
       await expect(r.handle.executeUpdate(merchantRefundAnswerUpdate, { args: [{ approved: true, actor: r.order.merchantId }] })).rejects.toThrow();
       const result = await r.handle.result();
       expect(result).toMatchObject({ step: 'refused', rule: 'invoice_requested_during_review', decision: { kind: 'negotiated', amount: '40.00' } });
       expect(result.merchant).toBeUndefined();
+      expect(result.invoiceRequest).toEqual({ eventId: 'evt-invoice-1', requestedAt });
       expect(verdicts(h)).toEqual([
         { orderId: r.order.orderId, orderLineId: r.order.orderLineId, refundOrderId: r.input.refundOrderId, approved: false, kind: 'negotiated', rule: 'invoice_requested_during_review' },
       ]);
@@ -170,15 +167,17 @@ describe('refundWorkflow', () => {
     });
   });
 
-  it('when the customer asks for an invoice after the merchant answered, then the refund refuses the request and goes on', async () => {
+  it('when the customer asks for an invoice after the merchant answered, then the request changes nothing and the refund is approved', async () => {
     const h = suite.harness();
     await h.run(async () => {
       const r = await refundOf(h, 10 * DAY_MS, '40.00');
       await until(() => r.handle.query(refundStatusQuery), (s: RefundSnapshot) => s.step === 'awaiting-merchant', { intervalMs: 50, what: 'refund not awaiting the merchant' });
       await r.handle.executeUpdate(merchantRefundAnswerUpdate, { args: [{ approved: true, actor: r.order.merchantId }] });
       // Answered first: the review is over, the invoice request changes nothing.
-      await expect(r.handle.executeUpdate(invoiceRequestedUpdate, { args: [{ eventId: 'evt-invoice-2', requestedAt: 1 }] })).rejects.toThrow();
-      expect(await r.handle.result()).toMatchObject({ step: 'approved', amount: '40.00' });
+      await r.handle.signal(invoiceRequestedSignal, { eventId: 'evt-invoice-2', requestedAt: await suite.env.currentTimeMs() }).catch(() => undefined);
+      const result = await r.handle.result();
+      expect(result).toMatchObject({ step: 'approved', amount: '40.00' });
+      expect(result.invoiceRequest).toBeUndefined();
       expect(verdicts(h)).toEqual([expect.objectContaining({ approved: true, kind: 'negotiated' })]);
     });
   });

@@ -7,13 +7,14 @@
  * `refund_already_live`); the refund workflow, `refund:<refundOrderId>`, decides by the rules
  * of spec §9.3.
  *
- * order.invoice_requested: the customer asked for an invoice of an order line. When the line's
- * refund awaits the merchant's review, the refund's workflow takes it and fails the refund as
- * `invoice_requested_during_review` (§9.3); otherwise the event is stored and changes nothing.
+ * order.invoice_requested: the customer asked for an invoice of an order line. When the line
+ * has a pending negotiated refund, its workflow is told; under the merchant's review it fails
+ * the refund as `invoice_requested_during_review` (§9.3). Otherwise the event is stored and
+ * changes nothing.
  */
 import type { Db, Queryable } from '../../db/pool';
 import { findRefundableLine, supervisionRecordOfLine, type RefundableLine } from '../../db/repositories/refunds/order-lines';
-import { insertRefundRequest, latestRefundOfLine } from '../../db/repositories/refunds/refunds';
+import { insertRefundRequest, latestRefundOfLine, type RefundRow } from '../../db/repositories/refunds/refunds';
 import { refundWorkflowId, type RefundWorkflowInput } from '../../workflows/refunds/messages';
 import type { RefundChargingMode, RefundOrder } from '../../workflows/refunds/rules';
 import { AppError } from '../errors';
@@ -116,19 +117,18 @@ export function refundEvents({ db, gateway }: { db: Db; gateway: RefundGateway }
       // Only a negotiated refund has a review; its workflow decides whether it is still under it.
       const latest = await latestRefundOfLine(db, line.orderId, line.orderLineId, line.merchantId);
       const inReview = latest?.status === 'pending' && latest.kind === 'negotiated' ? latest : undefined;
-      const nothingToDo = (eventId: string) => ({ status: 202, body: { eventId, orderId: line.orderId, orderLineId: line.orderLineId, status: 'accepted', refundFailed: false } });
-      if (!inReview) return { workflowId: line.workflowId, deliver: async ({ eventId }) => nothingToDo(eventId) };
+      const answer = (eventId: string, told?: RefundRow) => ({
+        status: 202,
+        body: { eventId, orderId: line.orderId, orderLineId: line.orderLineId, status: 'accepted', refundTold: told !== undefined, ...(told ? { refundOrderId: told.refundOrderId, workflowId: told.workflowId } : {}) },
+      });
+      if (!inReview) return { workflowId: line.workflowId, deliver: async ({ eventId }) => answer(eventId) };
       return {
         workflowId: inReview.workflowId,
         location: `/v1/refunds/${encodeURIComponent(inReview.refundOrderId)}`,
         async deliver({ eventId }) {
-          // One update per event: a redelivery after a 503 is the same update, taken once.
-          const told = await gateway.invoiceRequested(inReview.workflowId, { eventId, requestedAt: Date.parse(data.requestedAt) }, `invoice-requested:${eventId}`);
-          if (told.kind !== 'failed') return nothingToDo(eventId);
-          return {
-            status: 202,
-            body: { eventId, orderId: line.orderId, orderLineId: line.orderLineId, status: 'accepted', refundFailed: true, refundOrderId: inReview.refundOrderId, workflowId: inReview.workflowId },
-          };
+          // The refund decides: under the merchant's review it fails, and its verdict goes to the order system.
+          const told = await gateway.tellInvoiceRequested(inReview.workflowId, { eventId, requestedAt: Date.parse(data.requestedAt) });
+          return answer(eventId, told === 'told' ? inReview : undefined);
         },
       };
     }),

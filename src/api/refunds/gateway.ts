@@ -5,7 +5,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { FulfillmentStatusAttribute, MerchantIdAttribute, OrderIdAttribute } from '../../shared/search-attributes';
 import {
-  invoiceRequestedUpdate,
+  invoiceRequestedSignal,
   merchantRefundAnswerUpdate,
   refundWorkflowId,
   type InvoiceRequestDuringReview,
@@ -25,16 +25,14 @@ export interface RefundGatewayOptions {
 }
 
 export type MerchantAnswerResult = { kind: 'answered'; snapshot: RefundSnapshot } | { kind: 'not-awaiting'; reason: string } | { kind: 'ended' };
-/** `failed`: the refund took the invoice request and fails; otherwise it was not under the merchant's review. */
-export type InvoiceRequestResult = { kind: 'failed'; snapshot: RefundSnapshot } | { kind: 'not-awaiting'; reason: string } | { kind: 'ended' };
 
 export interface RefundGateway {
   /** Starts `refund:<refundOrderId>`; a second start of the same refund order is a duplicate. */
   startRefund(input: Omit<RefundWorkflowInput, 'policy' | 'merchantDecisionTimeoutMs'>): Promise<{ workflowId: string; duplicate: boolean }>;
   /** The merchant's answer to a negotiated refund. */
   answer(workflowId: string, answer: MerchantRefundAnswer, updateId: string): Promise<MerchantAnswerResult>;
-  /** The customer asked for an invoice of the refunded line (spec §9.3). */
-  invoiceRequested(workflowId: string, request: InvoiceRequestDuringReview, updateId: string): Promise<InvoiceRequestResult>;
+  /** Tells the refund the customer asked for an invoice of its line (spec §9.3); `ended` when it has its verdict already. */
+  tellInvoiceRequested(workflowId: string, request: InvoiceRequestDuringReview): Promise<'told' | 'ended'>;
 }
 
 export function createRefundGateway(client: Client, options: RefundGatewayOptions): RefundGateway {
@@ -62,26 +60,24 @@ export function createRefundGateway(client: Client, options: RefundGatewayOption
     },
 
     async answer(workflowId, answer, updateId) {
-      const result = await reviewUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(merchantRefundAnswerUpdate, { args: [answer], updateId }));
-      return result.kind === 'taken' ? { kind: 'answered', snapshot: result.snapshot } : result;
+      try {
+        const snapshot = await client.workflow.getHandle(workflowId).executeUpdate(merchantRefundAnswerUpdate, { args: [answer], updateId });
+        return { kind: 'answered', snapshot };
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return { kind: 'ended' };
+        if (error instanceof WorkflowUpdateFailedError) return { kind: 'not-awaiting', reason: error.cause?.message ?? error.message };
+        throw new WorkflowEngineUnavailable(error);
+      }
     },
 
-    async invoiceRequested(workflowId, request, updateId) {
-      const result = await reviewUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(invoiceRequestedUpdate, { args: [request], updateId }));
-      return result.kind === 'taken' ? { kind: 'failed', snapshot: result.snapshot } : result;
+    async tellInvoiceRequested(workflowId, request) {
+      try {
+        await client.workflow.getHandle(workflowId).signal(invoiceRequestedSignal, request);
+        return 'told';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return 'ended';
+        throw new WorkflowEngineUnavailable(error);
+      }
     },
   };
-}
-
-/** An update of the merchant's review: taken, refused by its validator (not under review), or the refund has ended. */
-async function reviewUpdate(
-  execute: () => Promise<RefundSnapshot>,
-): Promise<{ kind: 'taken'; snapshot: RefundSnapshot } | { kind: 'not-awaiting'; reason: string } | { kind: 'ended' }> {
-  try {
-    return { kind: 'taken', snapshot: await execute() };
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return { kind: 'ended' };
-    if (error instanceof WorkflowUpdateFailedError) return { kind: 'not-awaiting', reason: error.cause?.message ?? error.message };
-    throw new WorkflowEngineUnavailable(error);
-  }
 }

@@ -3,7 +3,7 @@
  * `refund:<refundOrderId>`, decided by the marketplace's rules (./rules.ts), or a refund the
  * marketplace itself makes when a merchant exits.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { DEFAULT_REFUND_POLICY, type RefundChargingMode, type RefundDecision, type RefundOrder, type RefundPolicy, type RefundRequest, type RefusalRule } from './rules';
 
 /** The refund's workflow id: its refund (unsubscribe) order, the business key of the request. */
@@ -153,8 +153,8 @@ export const refundStatusQuery = defineQuery<RefundSnapshot>('refundStatus');
 /** The merchant's answer to a negotiated refund; refused unless the refund is awaiting it. */
 export const merchantRefundAnswerUpdate = defineUpdate<RefundSnapshot, [MerchantRefundAnswer]>('merchantRefundAnswer');
 /**
- * The customer asked for an invoice of the line: refused (by its validator) unless the refund
- * awaits the merchant and nobody answered yet; accepted, it fails the refund as
- * `invoice_requested_during_review` (spec §9.3).
+ * The customer asked for an invoice of the line. While the refund awaits the merchant and
+ * nobody answered yet, it fails the refund as `invoice_requested_during_review` (spec §9.3);
+ * otherwise it changes nothing. A signal, so the order system's webhook never waits for a worker.
  */
-export const invoiceRequestedUpdate = defineUpdate<RefundSnapshot, [InvoiceRequestDuringReview]>('invoiceRequested');
+export const invoiceRequestedSignal = defineSignal<[InvoiceRequestDuringReview]>('invoiceRequested');

@@ -20,7 +20,7 @@ import { ErrorType } from '../../shared/errors';
 import { FulfillmentStatusAttribute } from '../../shared/search-attributes';
 import { lifecycleEventSignal, type OrderUnsubscribedEvent } from '../subscription/messages';
 import {
-  invoiceRequestedUpdate,
+  invoiceRequestedSignal,
   merchantRefundAnswerUpdate,
   refundStatusQuery,
   refundWorkflowId,
@@ -73,9 +73,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
 
   setHandler(refundStatusQuery, () => state);
   // One thing ends the merchant's review: its answer (or an operator's), or the customer's invoice request.
-  const refuseUnlessUnderReview = (): void => {
-    if (state.step !== 'awaiting-merchant' || state.merchant || state.invoiceRequest) throw new Error(`refund ${input.refundOrderId} is not awaiting the merchant (step ${state.step})`);
-  };
+  const underReview = (): boolean => state.step === 'awaiting-merchant' && !state.merchant && !state.invoiceRequest;
   setHandler(
     merchantRefundAnswerUpdate,
     (answer) => {
@@ -84,7 +82,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     },
     {
       validator: (answer) => {
-        refuseUnlessUnderReview();
+        if (!underReview()) throw new Error(`refund ${input.refundOrderId} is not awaiting the merchant (step ${state.step})`);
         if (typeof answer?.approved !== 'boolean' || !answer.actor) throw new Error('approved (boolean) and actor are required');
         if (answer.actorType !== undefined && answer.actorType !== 'merchant' && answer.actorType !== 'operator') throw new Error('actorType is merchant or operator');
       },
@@ -161,19 +159,10 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     state.step = 'awaiting-merchant';
     // Taken from before the review is on record, so a request the order system sends once it sees the review is never missed.
     if (patched(INVOICE_REQUEST_FAILS_REVIEW)) {
-      setHandler(
-        invoiceRequestedUpdate,
-        (request) => {
-          state.invoiceRequest = { eventId: request.eventId, requestedAt: request.requestedAt };
-          return state;
-        },
-        {
-          validator: (request) => {
-            refuseUnlessUnderReview();
-            if (!request?.eventId || typeof request.requestedAt !== 'number') throw new Error('eventId and requestedAt (epoch ms) are required');
-          },
-        },
-      );
+      setHandler(invoiceRequestedSignal, (request) => {
+        // After the merchant's answer, or a first request, the review is over: nothing changes.
+        if (underReview() && request?.eventId && typeof request.requestedAt === 'number') state.invoiceRequest = { eventId: request.eventId, requestedAt: request.requestedAt };
+      });
     }
     await records.recordRefundSteps({ refundOrderId: input.refundOrderId, entries: [rulesEntry] });
     upsertSearchAttributes([{ key: FulfillmentStatusAttribute, value: 'refund:awaiting-merchant' }]);
