@@ -2,7 +2,8 @@
  * The settlement routes over HTTP, on real PostgreSQL and the Temporal dev server, with a
  * worker running the settlement workflows and their real activities: operator and merchant
  * authentication (merchants sign with their access key), merchant isolation, 4xx naming the field, every invoice rule refused by
- * name with nothing written, and a statement walked from held to paid through the routes.
+ * name with nothing written, a statement walked from held to paid through the routes, and a
+ * merchant's list of its own statements.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -442,5 +443,54 @@ describe('settlement routes', () => {
     expect(rows.map((n) => n.subject)).toEqual([`Settlement statement ${statementNumber(d.merchantId)} for ${PERIOD}`]);
     expect((await act(d.merchantId, 'verify-invoices')).body.step).toBe('payment');
     expect((await act(d.merchantId, 'mark-paid')).body.step).toBe('paid');
+  });
+  test('when a merchant lists its statements, then it sees only its own, newest period first, one period when asked; a bad period or parameter is 400', async () => {
+    // An older statement of A's, as an earlier period left it.
+    await h.db.query(
+      `insert into settlement_runs (period, period_start, period_end, started_by, computed_at)
+       values ('202411', '2024-10-31T16:00:00Z', '2024-11-30T16:00:00Z', 'test', now()) on conflict do nothing`,
+    );
+    const older = `ST202411-${a.merchantId}`;
+    await h.db.query(`insert into statements (statement_number, period, merchant_id, step) values ($1, '202411', $2, 'paid')`, [older, a.merchantId]);
+
+    const url = '/v1/settlement/merchant/statements';
+    const list = await merchantGet(a, url);
+    expect(list.status).toBe(200);
+    expect(list.body.merchantId).toBe(a.merchantId);
+    type Item = { statementNumber: string; period: string };
+    const items: Item[] = list.body.statements;
+    // Newest first: the dispute above put an adjustment in a later period's statement of A's too.
+    expect(items.map((st) => st.period)).toEqual(items.map((st) => st.period).sort().reverse());
+    expect(items.slice(-2).map((st) => [st.statementNumber, st.period])).toEqual([
+      [statementNumber(a.merchantId), PERIOD],
+      [older, '202411'],
+    ]);
+    expect(items.every((st) => st.statementNumber.endsWith(`-${a.merchantId}`))).toBe(true);
+    // Each item is the statement as the merchant reads it, with its line count in place of the lines.
+    const { merchantId: _merchant, lines, ...head } = (await merchantGet(a, `${url}/${statementNumber(a.merchantId)}`)).body;
+    expect(lines.length).toBeGreaterThan(0);
+    expect(items.at(-2)).toEqual({ ...head, lines: lines.length });
+    expect(items.at(-1)).toMatchObject({ step: 'paid', lines: 0, totals: [], paymentRequestNumber: null, holdReason: null });
+
+    const one = await merchantGet(a, `${url}?period=202411`);
+    expect([one.status, one.body.statements.map((st: { statementNumber: string }) => st.statementNumber)]).toEqual([200, [older]]);
+    expect((await merchantGet(a, `${url}?period=209901`)).body).toEqual({ merchantId: a.merchantId, statements: [] });
+    // B sees its own only, never A's.
+    const others: Item[] = (await merchantGet(b, url)).body.statements;
+    expect(others.map((st) => st.statementNumber)).toContain(statementNumber(b.merchantId));
+    expect(others.every((st) => st.statementNumber.endsWith(`-${b.merchantId}`))).toBe(true);
+    expect((await merchantGet(b, `${url}?period=202411`)).body.statements).toEqual([]);
+
+    for (const [query, field] of [
+      ['period=2024-11', 'period'],
+      ['period=202413', 'period'],
+      ['period=202411&period=202412', 'period'],
+      ['status=paid', '(body)'],
+    ] as const) {
+      const bad = await merchantGet(a, `${url}?${query}`);
+      expect([bad.status, bad.body.error.code, bad.body.error.details.map((d: { field: string }) => d.field)]).toEqual([400, 'invalid_request', [field]]);
+    }
+    expect((await request(h.app).get(url)).status).toBe(401);
+    expect((await request(h.app).get(url).set(operator())).status).toBe(401);
   });
 });
