@@ -18,6 +18,7 @@ import { createSettlementGateway } from './api/settlement/gateway';
 import { createSupervisionGateway } from './api/supervision/gateway';
 import { createRefundGateway } from './api/refunds/gateway';
 import { createExitGateway } from './api/governance/exit-gateway';
+import { createPenaltyNoticeGateway } from './api/governance/penalties-gateway';
 
 export interface RunningApi {
   url: string;
@@ -37,6 +38,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
     supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
     refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, ...config.refunds }),
     exit: createExitGateway(client, { taskQueue: config.temporal.taskQueue }),
+    penaltyNotices: createPenaltyNoticeGateway(client, { taskQueue: config.temporal.taskQueue }),
     encryptor: encryptorFromConfig(config),
     logger,
     config,

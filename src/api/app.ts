@@ -16,6 +16,7 @@ import type { RefundGateway } from './refunds/gateway';
 import { createRefundMerchantRouter, createRefundOperatorRouter } from './refunds/routes';
 import { createGovernanceRouter } from './governance/routes';
 import type { ExitGateway } from './governance/exit-gateway';
+import type { PenaltyNoticeGateway } from './governance/penalties-gateway';
 import { createExitMerchantRouter, createExitOperatorRouter } from './governance/exit-routes';
 import { createPenaltiesMerchantRouter, createPenaltiesOperatorRouter } from './governance/penalties';
 import { createDialTestMerchantRouter, createDialTestOperatorRouter } from './governance/dial-tests';
@@ -41,6 +42,8 @@ export interface AppDeps {
   refunds: RefundGateway;
   /** Merchant exits (spec §9.4): penalties start forced exits through it. */
   exit: ExitGateway;
+  /** Penalty entries' e-mails (spec §9.5), sent from the worker. */
+  penaltyNotices: PenaltyNoticeGateway;
   encryptor: Encryptor;
   logger: Logger;
   config: {
@@ -114,7 +117,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createSupervisionOperatorRouter({ db: deps.db, gateway: deps.supervision }));
   app.use(createRefundOperatorRouter({ db: deps.db, gateway: deps.refunds }));
   app.use(createGovernanceRouter({ db: deps.db }));
-  app.use(createPenaltiesOperatorRouter({ db: deps.db, settings: deps.config.penalties, exits: deps.exit }));
+  app.use(createPenaltiesOperatorRouter({ db: deps.db, settings: deps.config.penalties, exits: deps.exit, notices: deps.penaltyNotices }));
   app.use(createExitOperatorRouter({ db: deps.db, exits: deps.exit }));
   app.use(createDialTestOperatorRouter({ db: deps.db }));
 

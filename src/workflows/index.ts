@@ -6,4 +6,5 @@ export { billRunWorkflow, settlementWorkflow } from './settlement/workflow';
 export { statementWorkflow } from './settlement/statement';
 export { refundWorkflow } from './refunds/workflow';
 export { exitWorkflow } from './governance/exit/workflow';
+export { penaltyNoticeWorkflow } from './governance/penalties/workflow';
 export { dialTestRunWorkflow, merchantDialTestsWorkflow } from './governance/dial-tests/workflow';

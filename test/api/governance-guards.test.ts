@@ -3,7 +3,7 @@
  * its merchant may not publish (a penalty's freeze), is leaving, or was removed; a removed
  * merchant cannot be registered again (its erased key would come back); once an exit is
  * approved the listing routes refuse changes, so nothing goes back on sale mid-removal; a
- * penalty entry tells the merchant in-site. Also, on PostgreSQL without HTTP: the dial tests'
+ * penalty entry tells the merchant in-site and starts its e-mail's workflow (Temporal dev server, no worker). Also, on PostgreSQL without HTTP: the dial tests'
  * lift leaves a product hidden under a publishing freeze, and the exit's steps tell the merchant.
  */
 import request from 'supertest';
@@ -13,6 +13,7 @@ import { insertDialTestSanction, recordDialTestResults } from '../../src/db/repo
 import { insertExit } from '../../src/db/repositories/governance/exit';
 import { setMerchantListing, setProductListing } from '../../src/db/repositories/governance/listing';
 import type { Mailer } from '../../src/clients/mailer';
+import { penaltyNoticeWorkflowId } from '../../src/workflows/governance/penalties/messages';
 import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
 
 let h: ApiHarness;
@@ -136,7 +137,7 @@ describe('an approved exit', () => {
 });
 
 describe('notices', () => {
-  it('when a penalty is recorded, then the merchant has one in-site message naming the violation, the points and the consequences', async () => {
+  it('when a penalty is recorded, then the merchant has one in-site message naming the violation, the points and the consequences, and its e-mail is handed to the worker once', async () => {
     const { merchantId, productId } = await merchantWithProduct();
     const recorded = await request(h.app)
       .post(`/v1/merchants/${merchantId}/penalties`)
@@ -146,11 +147,19 @@ describe('notices', () => {
       .expect(201);
     await request(h.app).post(`/v1/merchants/${merchantId}/penalties`).set(operator()).set('idempotency-key', 'guard-penalty-1').send({ code: 'outdated_product_content', productId, reason: 'pricing page from 2019' }).expect(200);
 
-    const { rows } = await h.db.query<{ idempotency_key: string; subject: string; body: string }>(
-      `select idempotency_key, subject, body from notifications where recipient_type = 'merchant' and recipient_id = $1`,
+    const { rows } = await h.db.query<{ idempotency_key: string; subject: string; body: string; email_status: string }>(
+      `select idempotency_key, subject, body, email_status from notifications where recipient_type = 'merchant' and recipient_id = $1`,
       [merchantId],
     );
     expect(rows).toHaveLength(1);
+    // The merchant has a contact address: the e-mail waits for the worker's penaltyNoticeWorkflow (no worker runs here).
+    expect(rows[0]!.email_status).toBe('pending');
+    expect(recorded.body.noticeEmail).toBe('started');
+    const started = await h.client.workflow.getHandle(penaltyNoticeWorkflowId(recorded.body.entry.entryId as string)).fetchHistory();
+    const input = started.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    expect(JSON.parse(Buffer.from(input as Uint8Array).toString('utf8'))).toEqual({
+      notice: { idempotencyKey: rows[0]!.idempotency_key, merchantId, subject: rows[0]!.subject, body: rows[0]!.body },
+    });
     expect(rows[0]!.idempotency_key).toBe(`penalty:${recorded.body.entry.entryId as string}`);
     expect(rows[0]!.subject).toBe(`Penalty ${recorded.body.entry.entryId as string}: outdated_product_content (10 points)`);
     expect(rows[0]!.body).toContain('pricing page from 2019');

@@ -19,6 +19,7 @@ import { createSettlementGateway } from '../../src/api/settlement/gateway';
 import { createSupervisionGateway } from '../../src/api/supervision/gateway';
 import { createRefundGateway } from '../../src/api/refunds/gateway';
 import { createExitGateway } from '../../src/api/governance/exit-gateway';
+import { createPenaltyNoticeGateway } from '../../src/api/governance/penalties-gateway';
 
 export interface ApiHarness {
   app: Express;
@@ -67,6 +68,7 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}, options: ApiHarnes
     supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
     refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, ...config.refunds }),
     exit: createExitGateway(client, { taskQueue: config.temporal.taskQueue }),
+    penaltyNotices: createPenaltyNoticeGateway(client, { taskQueue: config.temporal.taskQueue }),
     encryptor,
     logger: createLogger('silent'),
     config,

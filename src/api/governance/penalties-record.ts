@@ -22,7 +22,10 @@ import {
 import { findViolation, type Violation } from '../../db/repositories/governance/violations';
 import { insertNotification } from '../../db/repositories/notices/notifications';
 import type { PenaltySettings } from '../../platform/config';
-import { AppError, invalidRequest } from '../errors';
+import { findMerchant } from '../../db/repositories/catalog/merchants';
+import type { PenaltyNoticeInput } from '../../workflows/governance/penalties/messages';
+import { AppError, invalidRequest, WorkflowEngineUnavailable } from '../errors';
+import type { PenaltyNoticeGateway } from './penalties-gateway';
 import { penaltyListing, terminationCause } from './penalties-consequences';
 import type { ForcedExitStarter } from './penalties-exit';
 import type { PenaltyBody } from './penalties-schemas';
@@ -118,11 +121,8 @@ async function recordInTransaction(q: Queryable, r: ViolationReport, settings: P
   return entry;
 }
 
-/**
- * The merchant's in-site message of the entry, in the entry's transaction (one per entry, by
- * its key): the violation, the points, what is owed, and every consequence applied.
- */
-async function tellMerchant(q: Queryable, entry: PenaltyEntry): Promise<void> {
+/** The merchant's message of an entry (pure): the violation, the points, what is owed, and every consequence applied. */
+export function penaltyNotice(entry: PenaltyEntry): PenaltyNoticeInput['notice'] {
   const owed = [entry.owed.fullDeposit ? 'your full deposit' : null, entry.owed.yuan ? `${entry.owed.yuan} yuan` : null].filter(Boolean).join(' and ');
   const consequences = [
     ...entry.changes.filter((c) => c.kind === 'listing' && c.productId).map((c) => `- product ${c.productId}: ${c.from} → ${c.to}${c.until ? ` until ${c.until}` : ''}`),
@@ -130,19 +130,40 @@ async function tellMerchant(q: Queryable, entry: PenaltyEntry): Promise<void> {
     ...(entry.termination ? ['- termination: the marketplace starts your exit (you will be told of each step)'] : []),
     ...(entry.otherSanctions ? [`- also: ${entry.otherSanctions}`] : []),
   ];
-  await insertNotification(q, {
+  return {
     idempotencyKey: `penalty:${entry.entryId}`,
-    recipientType: 'merchant',
-    recipientId: entry.merchantId,
-    channel: 'in-site',
+    merchantId: entry.merchantId,
     subject: `Penalty ${entry.entryId}: ${entry.violationCode} (${entry.points} points)`,
     body:
       `The marketplace recorded a violation against you (KooGallery rules, penalties): ${entry.violationCode}${entry.productId ? `, product ${entry.productId}` : ''}.\n` +
       `Reason: ${entry.reason}\nPoints: ${entry.points}${owed ? `\nOwed: ${owed}` : ''}\n` +
       (consequences.length ? `Consequences:\n${consequences.join('\n')}\n` : '') +
       'Your ledger: GET /v1/governance/merchant/penalties.',
-    emailStatus: 'not-applicable',
-  });
+  };
+}
+
+/**
+ * The merchant's in-site message of the entry, in the entry's transaction (one per entry, by
+ * its key), its e-mail pending when the merchant has a contact address: penaltyNoticeWorkflow
+ * sends it from the worker (sendPenaltyEmail).
+ */
+async function tellMerchant(q: Queryable, entry: PenaltyEntry): Promise<void> {
+  const contactEmail = (await findMerchant(q, entry.merchantId))?.contactEmail;
+  await insertNotification(q, { ...penaltyNotice(entry), recipientType: 'merchant', recipientId: entry.merchantId, channel: 'in-site', emailStatus: contactEmail ? 'pending' : 'not-applicable' });
+}
+
+/**
+ * Hands the entry's e-mail to the worker. Answers `started`, or `pending` when Temporal did not
+ * answer: the in-site message stands, and repeating the request with its Idempotency-Key starts it.
+ */
+export async function sendPenaltyEmail(notices: PenaltyNoticeGateway, entry: PenaltyEntry): Promise<'started' | 'pending'> {
+  try {
+    await notices.sendPenaltyNotice(entry.entryId, penaltyNotice(entry));
+    return 'started';
+  } catch (error) {
+    if (error instanceof WorkflowEngineUnavailable) return 'pending';
+    throw error;
+  }
 }
 
 const sameReport = (entry: PenaltyEntry, r: ViolationReport): boolean =>

@@ -4,7 +4,8 @@
  *   GET  /v1/governance/violations                          the catalogue, retired entries included
  *   POST /v1/governance/violations                          add an entry (201; a taken code: 409)
  *   POST /v1/governance/violations/:code/retire             { reason }: refused for new penalties, kept for the ledger
- *   POST /v1/merchants/:merchantId/penalties                { code, productId?, reason, evidence? } (Idempotency-Key)
+ *   POST /v1/merchants/:merchantId/penalties                { code, productId?, reason, evidence? } (Idempotency-Key);
+ *                                                           the merchant is told in-site in the entry's transaction, by e-mail from the worker
  *   POST /v1/merchants/:merchantId/penalties/:entryId/forced-exit  start a termination's pending forced exit
  *   GET  /v1/merchants/:merchantId/penalties                the ledger, with the points in the window
  * Merchants (signed requests under their access key: api/auth.ts), their own ledger only:
@@ -20,13 +21,16 @@ import { requireSignedMerchant } from '../auth';
 import { AppError, invalidInput, WorkflowEngineUnavailable } from '../errors';
 import { parsePathId, parseRequestBody } from '../request-body';
 import type { ForcedExitStarter } from './penalties-exit';
-import { ensureForcedExit, recordViolation } from './penalties-record';
+import type { PenaltyNoticeGateway } from './penalties-gateway';
+import { ensureForcedExit, recordViolation, sendPenaltyEmail } from './penalties-record';
 import { idempotencyKeySchema, penaltyBodySchema, retireBodySchema, violationBodySchema } from './penalties-schemas';
 
 export interface PenaltiesRouterDeps {
   db: Db;
   settings: PenaltySettings;
   exits: ForcedExitStarter;
+  /** The entry's e-mail, sent from the worker (penaltyNoticeWorkflow). */
+  notices: PenaltyNoticeGateway;
 }
 
 const json = express.json({ limit: '16kb' });
@@ -57,12 +61,15 @@ async function withForcedExit(db: Db, exits: ForcedExitStarter, entry: PenaltyEn
   }
 }
 
-/** 202 for a termination (its forced exit runs on), 201 for a new entry, 200 for a retry of one without termination. */
-function answerEntry(res: Response, entry: PenaltyEntry, replayed: boolean): void {
-  res.status(entry.termination ? 202 : replayed ? 200 : 201).json({ entry, replayed });
+/**
+ * 202 for a termination (its forced exit runs on), 201 for a new entry, 200 for a retry of one
+ * without termination; `noticeEmail` says whether the entry's e-mail was handed to the worker.
+ */
+function answerEntry(res: Response, entry: PenaltyEntry, replayed: boolean, noticeEmail?: 'started' | 'pending'): void {
+  res.status(entry.termination ? 202 : replayed ? 200 : 201).json({ entry, replayed, ...(noticeEmail ? { noticeEmail } : {}) });
 }
 
-export function createPenaltiesOperatorRouter({ db, settings, exits }: PenaltiesRouterDeps): Router {
+export function createPenaltiesOperatorRouter({ db, settings, exits, notices }: PenaltiesRouterDeps): Router {
   const router = Router();
 
   router.get('/v1/governance/violations', async (_req, res) => {
@@ -108,7 +115,9 @@ export function createPenaltiesOperatorRouter({ db, settings, exits }: Penalties
     const idempotencyKey = idempotencyKeyOf(req.get('idempotency-key'));
     const body = parseRequestBody(penaltyBodySchema, req.body ?? {});
     const { entry, replayed } = await recordViolation(db, { ...body, merchantId, idempotencyKey, actor: String(res.locals.operator) }, settings);
-    answerEntry(res, await withForcedExit(db, exits, entry), replayed);
+    // Before the forced exit, whose failure answers 503: a repeat of the request starts both.
+    const noticeEmail = await sendPenaltyEmail(notices, entry);
+    answerEntry(res, await withForcedExit(db, exits, entry), replayed, noticeEmail);
   });
 
   router.post('/v1/merchants/:merchantId/penalties/:entryId/forced-exit', async (req, res) => {
