@@ -8,7 +8,7 @@
  * schema.
  */
 import { z } from 'zod';
-import { fieldName, invalidInput, invalidRequest, type FieldProblem } from './errors';
+import { AppError, fieldName, invalidInput, invalidRequest, type FieldProblem } from './errors';
 
 const NUL = '\u0000';
 /** Enough to show the sender what is wrong; a hostile body could hold thousands. */
@@ -77,4 +77,17 @@ export function parsePathId(value: unknown, field: string): string {
   const parsed = pathIdSchema.safeParse(value);
   if (!parsed.success) throw invalidInput(parsed.error, field);
   return parsed.data;
+}
+
+/**
+ * The body of a signed party request (merchants, the order system for a customer), read raw
+ * because the signature covers its bytes, then as JSON; an empty body is `{}`.
+ */
+export function signedJsonBody(raw: unknown): unknown {
+  if (!Buffer.isBuffer(raw) || raw.length === 0) return {};
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    throw new AppError(400, 'invalid_json', 'request body is not valid JSON');
+  }
 }

@@ -5,7 +5,8 @@
  * configuration on every later start. The only file of the dial tests that imports the
  * Temporal SDK.
  */
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ensureSchedule } from '../../platform/temporal/schedules';
 import type { DialTestRunInput } from '../../workflows/governance/dial-tests/messages';
 import type { dialTestRunWorkflow } from '../../workflows/governance/dial-tests/workflow';
 
@@ -33,12 +34,5 @@ export async function ensureDialTestSchedule(client: Client, options: DialTestSc
   };
   // Two runs never overlap; a run missed while the cluster was down is made up within the hour, not hours later.
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' };
-  try {
-    await client.schedule.create({ scheduleId, spec, action, policies } satisfies ScheduleOptions);
-    return 'created';
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous): ScheduleUpdateOptions => ({ ...previous, spec, action, policies }));
-    return 'updated';
-  }
+  return ensureSchedule(client, { scheduleId, spec, action, policies });
 }

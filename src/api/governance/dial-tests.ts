@@ -16,8 +16,7 @@ import { failedStreak } from '../../activities/governance/dial-tests-verdict';
 import type { Encryptor } from '../../platform/security/encryption';
 import { requireSignedMerchant } from '../auth';
 import { AppError, invalidInput } from '../errors';
-import { parsePathId, parseRequestBody } from '../request-body';
-import { jsonOf } from '../settlement/signed-json';
+import { parsePathId, parseRequestBody, signedJsonBody } from '../request-body';
 import { dialTestCasesBodySchema, dialTestReportQuerySchema } from './dial-tests-schemas';
 
 const productNotFound = (merchantId: string, productId: string): AppError => new AppError(404, 'product_not_found', `product ${productId} is not registered for merchant ${merchantId}`);
@@ -79,7 +78,7 @@ export function createDialTestMerchantRouter({ db, encryptor }: { db: Db; encryp
   });
   router.put(`${path}/dial-test-cases`, async (req, res) => {
     const [merchantId, productId] = own(req, res.locals.merchantId);
-    res.json(await handlers.save(merchantId, productId, jsonOf(req.body), 'merchant'));
+    res.json(await handlers.save(merchantId, productId, signedJsonBody(req.body), 'merchant'));
   });
   router.get(`${path}/dial-tests`, async (req, res) => {
     res.json(await handlers.report(...own(req, res.locals.merchantId), req));

@@ -21,7 +21,7 @@ import { insertOperatorAction } from '../../db/repositories/operations/operator-
 import type { Encryptor } from '../../platform/security/encryption';
 import { requireSignedMerchant } from '../auth';
 import { AppError, invalidRequest, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
-import { parsePathId, parseRequestBody } from '../request-body';
+import { parsePathId, parseRequestBody, signedJsonBody } from '../request-body';
 import { checkUpload, UPLOAD_BODY_LIMIT_BYTES } from '../supervision/documents';
 import type { ExitGateway } from './exit-gateway';
 import { exitRecheckBodySchema, exitRequestBodySchema, exitReviewBodySchema, forcedExitBodySchema } from './exit-schemas';
@@ -32,14 +32,6 @@ export interface ExitRouterDeps {
   encryptor: Encryptor;
 }
 
-function bodyOf(raw: unknown): unknown {
-  if (!Buffer.isBuffer(raw) || raw.length === 0) return {};
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    throw new AppError(400, 'invalid_json', 'request body is not valid JSON');
-  }
-}
 
 /** Turns the gateway's "Temporal did not answer" into a 503 with what to do. */
 async function engine<T>(work: Promise<T>, retryAdvice: string): Promise<T> {
@@ -111,7 +103,7 @@ export function createExitMerchantRouter({ db, exits, encryptor }: ExitRouterDep
 
   router.post('/v1/governance/merchant/exit', async (req, res) => {
     const merchantId = String(res.locals.merchantId);
-    const body = parseRequestBody(exitRequestBodySchema, bodyOf(req.body));
+    const body = parseRequestBody(exitRequestBodySchema, signedJsonBody(req.body));
     await requireMerchantToStart(db, merchantId);
     const started = await engine(exits.startExit(merchantId, 'requested', { requestedBy: merchantId, reason: body.reason }), 'send the request again');
     res.status(202).json({ ...started, merchantId });
@@ -124,7 +116,7 @@ export function createExitMerchantRouter({ db, exits, encryptor }: ExitRouterDep
   router.post('/v1/governance/merchant/exit/orders/:orderId/no-invoice-proof', async (req, res) => {
     const merchantId = String(res.locals.merchantId);
     const orderId = parsePathId(req.params.orderId, 'orderId');
-    const raw = bodyOf(req.body);
+    const raw = signedJsonBody(req.body);
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidRequest([{ field: '(body)', reason: 'must be a JSON object' }]);
     // The supervision's document rules (type, size, base64, checksum); the purpose is implied by the route.
     const { meta, content } = checkUpload({ ...raw, purpose: 'acceptance' }, { type: 'merchant', id: merchantId }, { orderId, orderLineId: '-' });

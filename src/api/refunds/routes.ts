@@ -20,18 +20,10 @@ import type { Encryptor } from '../../platform/security/encryption';
 import type { MerchantRefundAnswer, RefundAnswerRecord } from '../../workflows/refunds/messages';
 import { requireSignedMerchant } from '../auth';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
-import { parsePathId, parseRequestBody } from '../request-body';
+import { parsePathId, parseRequestBody, signedJsonBody } from '../request-body';
 import type { RefundGateway } from './gateway';
 import { merchantAnswerBodySchema, operatorAnswerBodySchema } from './schemas';
 
-function bodyOf(raw: unknown): unknown {
-  if (!Buffer.isBuffer(raw) || raw.length === 0) return {};
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    throw new AppError(400, 'invalid_json', 'request body is not valid JSON');
-  }
-}
 
 const notFound = (what: string): AppError => new AppError(404, 'refund_not_found', `no refund ${what}`);
 
@@ -83,7 +75,7 @@ export function createRefundMerchantRouter({ db, gateway, encryptor }: { db: Db;
   router.post('/v1/refunds/merchant/refunds/:refundOrderId/answer', async (req, res) => {
     const merchantId = String(res.locals.merchantId);
     const refundOrderId = parsePathId(req.params.refundOrderId, 'refundOrderId');
-    const body = parseRequestBody(merchantAnswerBodySchema, bodyOf(req.body));
+    const body = parseRequestBody(merchantAnswerBodySchema, signedJsonBody(req.body));
     const refund = await findRefund(db, refundOrderId, merchantId);
     if (!refund) throw notFound(refundOrderId);
     res.json(await answerRefund(gateway, refund, { approved: body.approved, actorType: 'merchant', actor: merchantId, ...(body.reason ? { reason: body.reason } : {}) }));
@@ -93,7 +85,7 @@ export function createRefundMerchantRouter({ db, gateway, encryptor }: { db: Db;
     const merchantId = String(res.locals.merchantId);
     const orderId = parsePathId(req.params.orderId, 'orderId');
     const orderLineId = parsePathId(req.params.orderLineId, 'orderLineId');
-    const body = parseRequestBody(merchantAnswerBodySchema, bodyOf(req.body));
+    const body = parseRequestBody(merchantAnswerBodySchema, signedJsonBody(req.body));
     // The line's latest request: at most one is live, and an older one has its verdict.
     const refund = await latestRefundOfLine(db, orderId, orderLineId, merchantId);
     if (!refund) throw notFound(`of ${orderId}/${orderLineId}`);

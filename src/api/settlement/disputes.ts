@@ -21,11 +21,10 @@ import { insertOperatorAction } from '../../db/repositories/operations/operator-
 import { decideDispute, findDispute, listDisputes, openDispute, statementHead, statementLine, type DisputeView } from '../../db/repositories/settlement/disputes';
 import { appendLedgerFact } from '../../db/repositories/settlement/ledger';
 import { AppError } from '../errors';
-import { parsePathId, parseRequestBody } from '../request-body';
+import { parsePathId, parseRequestBody, signedJsonBody } from '../request-body';
 import { confirmedDifferenceRefusal, statementSent } from './dispute-rules';
 import { units } from './invoice-rules';
 import { confirmDisputeBodySchema, disputeBodySchema, disputeListQuerySchema, rejectDisputeBodySchema } from './schemas';
-import { jsonOf } from './signed-json';
 
 export interface DisputeRouterDeps {
   db: Db;
@@ -55,7 +54,7 @@ export function createDisputeMerchantRouter({ db }: DisputeRouterDeps): Router {
   router.post('/v1/settlement/merchant/statements/:statementNumber/disputes', async (req, res) => {
     const statementNumber = parsePathId(req.params.statementNumber, 'statementNumber');
     const merchantId = String(res.locals.merchantId);
-    const body = parseRequestBody(disputeBodySchema, jsonOf(req.body));
+    const body = parseRequestBody(disputeBodySchema, signedJsonBody(req.body));
     const dispute = await db.withTransaction(async (q) => {
       const statement = await statementHead(q, statementNumber, merchantId);
       if (!statement) throw new AppError(404, 'statement_not_found', `no statement ${statementNumber}`);

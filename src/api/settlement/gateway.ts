@@ -9,14 +9,11 @@
  * creates it, later starts bring its calendar and action in line with the configuration.
  */
 import {
-  ScheduleAlreadyRunning,
   ScheduleOverlapPolicy,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
-  type ScheduleOptions,
-  type ScheduleUpdateOptions,
 } from '@temporalio/client';
 import {
   businessInfoSignal,
@@ -30,6 +27,7 @@ import {
   type StatementStep,
 } from '../../workflows/settlement/messages';
 import type { billRunWorkflow, settlementWorkflow } from '../../workflows/settlement/workflow';
+import { ensureSchedule } from '../../platform/temporal/schedules';
 import { WorkflowEngineUnavailable } from '../errors';
 
 export type ActionResult =
@@ -119,12 +117,5 @@ export async function ensureBillRunSchedule(client: Client, options: BillRunSche
   };
   // Two bill runs never overlap; a run missed while the cluster was down is made up within a day.
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
-  try {
-    await client.schedule.create({ scheduleId, spec, action, policies } satisfies ScheduleOptions);
-    return 'created';
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous): ScheduleUpdateOptions => ({ ...previous, spec, action, policies }));
-    return 'updated';
-  }
+  return ensureSchedule(client, { scheduleId, spec, action, policies });
 }

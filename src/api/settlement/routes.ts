@@ -24,12 +24,11 @@ import type { Encryptor } from '../../platform/security/encryption';
 import type { StatementActionKind } from '../../workflows/settlement/messages';
 import { requireSignedMerchant } from '../auth';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
-import { parsePathId, parseRequestBody } from '../request-body';
+import { parsePathId, parseRequestBody, signedJsonBody } from '../request-body';
 import type { SettlementGateway } from './gateway';
 import { createDisputeMerchantRouter, createDisputeOperatorRouter } from './disputes';
 import { invoiceRefusal, mergeByRate, outstanding } from './invoice-rules';
 import { actionBodySchema, businessInfoBodySchema, invoiceBodySchema, merchantStatementsQuerySchema, periodSchema, runBodySchema, taxRateBodySchema } from './schemas';
-import { jsonOf } from './signed-json';
 
 export interface SettlementRouterDeps {
   db: Db;
@@ -145,7 +144,7 @@ export function createSettlementMerchantRouter({ db, gateway, encryptor }: Settl
   router.post('/v1/settlement/merchant/payment-requests/:requestNumber/invoices', async (req, res) => {
     const requestNumber = parsePathId(req.params.requestNumber, 'requestNumber');
     const merchantId = String(res.locals.merchantId);
-    const invoice = parseRequestBody(invoiceBodySchema, jsonOf(req.body));
+    const invoice = parseRequestBody(invoiceBodySchema, signedJsonBody(req.body));
     const stored = await db.withTransaction(async (q) => {
       const context = await lockInvoiceContext(q, requestNumber, merchantId);
       if (!context) throw new AppError(404, 'payment_request_not_found', `no payment request ${requestNumber}`);

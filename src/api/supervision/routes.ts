@@ -27,7 +27,7 @@ import type { Encryptor } from '../../platform/security/encryption';
 import type { Actor, SupervisionActionBody } from '../../workflows/supervision/messages';
 import { requireSignedMerchant, requireSignedParty } from '../auth';
 import { AppError, WorkflowEngineUnavailable, workflowEngineUnavailable } from '../errors';
-import { parsePathId, parseRequestBody } from '../request-body';
+import { parsePathId, parseRequestBody, signedJsonBody } from '../request-body';
 import { checkUpload, UPLOAD_BODY_LIMIT_BYTES } from './documents';
 import { checkDocumentIds } from './documents-of-line';
 import { actionAnswer } from './events';
@@ -72,16 +72,6 @@ const stuckQuerySchema = z
   })
   .strict();
 
-/** The raw body (signatures are over its bytes), read as JSON for the routes that take one. */
-function jsonOf(req: Request): unknown {
-  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  if (raw.length === 0) return {};
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    throw new AppError(400, 'invalid_json', 'request body is not valid JSON');
-  }
-}
 
 /** Where the supervision stands: the stored row, the live node when a worker answers soon, the timeline and the documents. */
 async function supervisionView(db: Db, gateway: SupervisionGateway, documents: DocumentStore, line: SupervisedLine) {
@@ -171,7 +161,7 @@ function partyRouter(deps: SupervisionRouterDeps, documents: DocumentStore, part
 
   router.post('/:orderId/:orderLineId/documents', async (req, res) => {
     const line = await ownLine(req, res);
-    const { meta, content } = checkUpload(jsonOf(req), { type: party.type, id: res.locals[party.local] as string }, line);
+    const { meta, content } = checkUpload(signedJsonBody(req.body), { type: party.type, id: res.locals[party.local] as string }, line);
     const stored = await documents.put(meta, content);
     res.status(201).location(`${req.baseUrl}/${encodeURIComponent(line.orderId)}/${encodeURIComponent(line.orderLineId)}/documents/${stored.documentId}`).json(stored);
   });
@@ -192,7 +182,7 @@ function partyRouter(deps: SupervisionRouterDeps, documents: DocumentStore, part
     router.post(`/:orderId/:orderLineId/${path}`, async (req, res) => {
       const line = await ownLine(req, res);
       const actionId = actionIdOf(req, `merchant:${line.merchantId}`);
-      const body = parseRequestBody(schema, jsonOf(req));
+      const body = parseRequestBody(schema, signedJsonBody(req.body));
       const named = documentsOf?.(body);
       if (named) await checkDocumentIds(documents, line, named.ids, { uploader: 'merchant' as UploaderType, ...named });
       const answer = await act(deps.gateway, line, actionId, { type: 'merchant', id: line.merchantId }, toAction(body));
