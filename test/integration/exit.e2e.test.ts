@@ -9,18 +9,20 @@
  * server, PostgreSQL, the worker, the API and the reference merchant, as `npm start` assembles them.
  */
 import { randomUUID } from 'node:crypto';
-import { sampleOrderPaid, sendMarketplaceEvent } from '../../src/dev/marketplace-client';
+import { sampleOrderPaid } from '../../src/dev/marketplace-client';
 import { DEMO_ACCESS_KEY, type DevStack } from '../../src/dev/stack';
 import type { Db } from '../../src/db/pool';
-import { partyHeaders } from '../helpers/signed-party';
-import { startE2eStack } from '../helpers/e2e-stack';
+import { e2eCallers, startE2eStack } from '../helpers/e2e-stack';
 import { until } from '../helpers/until';
+
+type Callers = ReturnType<typeof e2eCallers>;
 
 let stack: DevStack;
 let db: Db;
 
 beforeAll(async () => {
   ({ stack, db } = await startE2eStack('exit'));
+  ({ asOperator, asMerchant, send } = e2eCallers(stack));
 });
 
 afterAll(async () => {
@@ -28,25 +30,9 @@ afterAll(async () => {
   await db?.close();
 });
 
-const operator = (): Record<string, string> => ({ authorization: `Bearer ${stack.config.operatorToken}`, 'content-type': 'application/json', 'x-operator': 'ops@example.com' });
-
-async function api(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(new URL(path, stack.api.url), { method, headers, ...(body === undefined ? {} : { body }) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
-
-const asOperator = (method: string, path: string, body?: unknown) => api(method, path, operator(), body === undefined ? undefined : JSON.stringify(body));
-
-/** A request signed by the merchant under its access key (src/api/auth.ts). */
-function asMerchant(merchantId: string) {
-  return (method: string, path: string, body?: unknown) => {
-    const text = body === undefined ? '' : JSON.stringify(body);
-    return api(method, path, partyHeaders({ idHeader: 'x-merchant-id', id: merchantId, key: DEMO_ACCESS_KEY }, method, path, text), body === undefined ? undefined : text);
-  };
-}
-
-const send = (type: string, data: Record<string, unknown>) => sendMarketplaceEvent(stack.api.url, stack.config.webhook.secret, { type, data });
+let asOperator: Callers['asOperator'];
+let asMerchant: Callers['asMerchant'];
+let send: Callers['send'];
 /** The error code of a refused webhook. */
 const codeOf = (body: unknown): string | undefined => (body as { error?: { code?: string } } | undefined)?.error?.code;
 
