@@ -15,7 +15,7 @@
 import type { Db, Queryable } from '../../db/pool';
 import { findRefundableLine, supervisionRecordOfLine, type RefundableLine } from '../../db/repositories/refunds/order-lines';
 import { insertRefundRequest, latestRefundOfLine, type RefundRow } from '../../db/repositories/refunds/refunds';
-import { refundWorkflowId, type RefundWorkflowInput } from '../../workflows/refunds/messages';
+import { refundRequestRow, refundWorkflowId, type RefundWorkflowInput } from '../../workflows/refunds/messages';
 import type { RefundChargingMode, RefundOrder } from '../../workflows/refunds/rules';
 import { AppError } from '../errors';
 import { eventHandler, type EventTable } from '../ingress/handlers';
@@ -43,21 +43,7 @@ async function orderFacts(db: Queryable, line: RefundableLine, data: RefundReque
 
 /** Writes the request as pending with the event; 409 when the line has another live refund or the refund order is another line's. */
 async function storeRequest(tx: Queryable, input: Omit<RefundWorkflowInput, 'policy' | 'merchantDecisionTimeoutMs'>): Promise<void> {
-  const result = await insertRefundRequest(tx, {
-    refundOrderId: input.refundOrderId,
-    orderId: input.orderId,
-    orderLineId: input.orderLineId,
-    merchantId: input.merchantId,
-    customerId: input.customerId,
-    origin: 'customer',
-    kind: input.request.proposedAmount === undefined ? 'full' : 'negotiated',
-    ...(input.request.proposedAmount !== undefined ? { proposedAmount: input.request.proposedAmount } : {}),
-    paidAmount: input.order.paidAmount,
-    currency: input.currency,
-    workflowId: refundWorkflowId(input.refundOrderId),
-    eventId: input.eventId,
-    requestedAtMs: input.request.requestedAt,
-  });
+  const result = await insertRefundRequest(tx, refundRequestRow({ ...input, origin: 'customer' }));
   if (result.kind === 'line-has-live-refund') {
     throw new AppError(409, 'refund_already_live', `order line ${input.orderId}/${input.orderLineId} already has refund ${result.liveRefundOrderId} pending or approved`, [
       { field: 'data.orderLineId', reason: `refund ${result.liveRefundOrderId} is pending or approved` },

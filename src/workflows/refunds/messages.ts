@@ -4,6 +4,7 @@
  * marketplace itself makes when a merchant exits.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { RefundRequestRecord } from '../../activities/refunds/records';
 import { DEFAULT_REFUND_POLICY, type RefundChargingMode, type RefundDecision, type RefundOrder, type RefundPolicy, type RefundRequest, type RefusalRule } from './rules';
 
 /** The refund's workflow id: its refund (unsubscribe) order, the business key of the request. */
@@ -62,6 +63,30 @@ export interface MerchantExitRefund {
   amount: string;
   /** When the exit decided the refund, epoch ms (in a workflow: its Date.now()). */
   requestedAt: number;
+}
+
+/**
+ * The refunds row of a request, as the API stores it pending beside its event and the
+ * workflow records it (a no-op when the API already did): one shape from one place.
+ */
+export function refundRequestRow(input: Omit<RefundWorkflowInput, 'policy' | 'merchantDecisionTimeoutMs'>): RefundRequestRecord['request'] {
+  const origin = input.origin ?? 'customer';
+  const { proposedAmount } = input.request;
+  return {
+    refundOrderId: input.refundOrderId,
+    orderId: input.orderId,
+    orderLineId: input.orderLineId,
+    merchantId: input.merchantId,
+    customerId: input.customerId,
+    origin,
+    kind: origin === 'merchant_exit' ? 'merchant_exit' : proposedAmount === undefined ? 'full' : 'negotiated',
+    ...(proposedAmount !== undefined ? { proposedAmount } : {}),
+    paidAmount: input.order.paidAmount,
+    currency: input.currency,
+    workflowId: refundWorkflowId(input.refundOrderId),
+    eventId: input.eventId,
+    requestedAtMs: input.request.requestedAt,
+  };
 }
 
 /**

@@ -23,7 +23,7 @@ import {
   invoiceRequestedSignal,
   merchantRefundAnswerUpdate,
   refundStatusQuery,
-  refundWorkflowId,
+  refundRequestRow,
   type RefundRefusalRule,
   type RefundSnapshot,
   type RefundWorkflowDecision,
@@ -95,21 +95,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   const rulesActor = { actorType: 'marketplace' as RefundActorType, actorId: exit ? 'merchant-exit' : 'refund-rules' };
 
   const requested = await records.recordRefundRequested({
-    request: {
-      refundOrderId: input.refundOrderId,
-      orderId: input.orderId,
-      orderLineId: input.orderLineId,
-      merchantId: input.merchantId,
-      customerId: input.customerId,
-      origin,
-      kind: exit ? 'merchant_exit' : input.request.proposedAmount === undefined ? 'full' : 'negotiated',
-      ...(input.request.proposedAmount !== undefined ? { proposedAmount: input.request.proposedAmount } : {}),
-      paidAmount: input.order.paidAmount,
-      currency: input.currency,
-      workflowId: refundWorkflowId(input.refundOrderId),
-      eventId: input.eventId,
-      requestedAtMs: input.request.requestedAt,
-    },
+    request: refundRequestRow(input),
     entry: entry({
       step: 'requested',
       outcome: 'requested',
