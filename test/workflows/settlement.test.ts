@@ -126,6 +126,38 @@ describe('statementWorkflow', () => {
     await recordHistory(suite.client, s.workflowId, 'statement-every-step', 'settlement');
   });
 
+  it('when an operator acts on a step the row shows before the workflow has taken up its write, then the action is accepted, not refused as out of turn', async () => {
+    const h = suite.harness();
+    const s = statementFor(h, { reminders: {}, holidays: [] });
+    // The verification row is written (the routes read it) and the activity has not answered yet.
+    let answerWrite = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      answerWrite = resolve;
+    });
+    let verificationWritten = false;
+    h.activities.recordStatementStep.mockImplementation(async (r) => {
+      if (r.step !== 'verification') return;
+      verificationWritten = true;
+      await held;
+    });
+    await h.run(async () => {
+      await s.start();
+      await until(s.status, (st) => st.step === 'review', { what: 'review not reached' });
+      for (const kind of ['approve-and-send', 'countersign', 'issue-payment-request'] as const) {
+        expect(await s.gateway.act(s.period, s.merchantId, { kind, actor: 'ops' })).toMatchObject({ kind: 'done' });
+      }
+      await s.gateway.invoicesComplete(s.period, s.merchantId);
+      await until(async () => verificationWritten, (written) => written, { what: 'verification row not written' });
+      const acting = s.gateway.act(s.period, s.merchantId, { kind: 'verify-invoices', actor: 'ops' });
+      // Long enough for the update to be validated while the write is still in flight.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      answerWrite();
+      expect(await acting).toEqual({ kind: 'done', step: 'payment', paymentRequestNumber: `SF-ST${s.period}-${s.merchantId}` });
+      expect(await s.gateway.act(s.period, s.merchantId, { kind: 'mark-paid', actor: 'ops' })).toMatchObject({ kind: 'done', step: 'paid' });
+    });
+    await recordHistory(suite.client, s.workflowId, 'statement-action-while-entering', 'settlement');
+  });
+
   it('when the invoices stay overdue, then the merchant is reminded every 10 working days until they add up', async () => {
     const h = suite.harness();
     const startMs = await toNext(1, 9);

@@ -41,6 +41,12 @@ export async function statementWorkflow(input: StatementWorkflowInput): Promise<
   let infoUpdated = false;
   let invoicesComplete = false;
   const done: Partial<Record<OperatorStep, string>> = {};
+  /**
+   * The step whose row is being written (see enter): the routes may read it from the row before
+   * the workflow has taken the activity's result, and an operator's action for it is due already.
+   */
+  let entering: StatementStep | undefined;
+  const dueStep = (): StatementStep => entering ?? state.step;
 
   setHandler(statementStatusQuery, () => state);
   setHandler(businessInfoSignal, () => {
@@ -52,17 +58,19 @@ export async function statementWorkflow(input: StatementWorkflowInput): Promise<
   setHandler(
     statementActionUpdate,
     async (action: StatementAction) => {
-      const step = state.step as OperatorStep;
+      const step = dueStep() as OperatorStep;
       done[step] = action.actor;
-      // Answer with where the statement went, once the step's own work is done.
-      await condition(() => state.step !== step);
+      // Answer with where the statement went, once the step's own work is done: the step was
+      // entered (it may still have been entering when the action came) and left for the next.
+      await condition(() => state.step !== step && state.steps.some((s) => s.step === step));
       return { step: state.step, ...(state.paymentRequestNumber ? { paymentRequestNumber: state.paymentRequestNumber } : {}) };
     },
     {
       validator: (action: StatementAction) => {
-        const expected = OPERATOR_ACTIONS[state.step as OperatorStep] as string | undefined;
-        if (expected !== action.kind || done[state.step as OperatorStep] !== undefined) {
-          throw new Error(`statement ${input.statementNumber} is at step ${state.step}; ${expected ? `it takes ${expected}` : 'no operator action is due'}`);
+        const step = dueStep() as OperatorStep;
+        const expected = OPERATOR_ACTIONS[step] as string | undefined;
+        if (expected !== action.kind || done[step] !== undefined) {
+          throw new Error(`statement ${input.statementNumber} is at step ${step}; ${expected ? `it takes ${expected}` : 'no operator action is due'}`);
         }
       },
     },
@@ -70,8 +78,10 @@ export async function statementWorkflow(input: StatementWorkflowInput): Promise<
 
   /** Writes the step to the statement's row first, so an update answered with it matches what the routes read. */
   async function enter(step: Exclude<StatementStep, 'draft'>, actor?: string, holdReason?: string): Promise<void> {
+    entering = step;
     await records.recordStatementStep({ statementNumber: input.statementNumber, step, holdReason: holdReason ?? null });
     state.step = step;
+    entering = undefined;
     state.holdReason = holdReason;
     stepStartedMs = Date.now();
     state.steps.push({ step, atMs: stepStartedMs, ...(actor ? { actor } : {}) });
