@@ -3,7 +3,7 @@
  * facts the subscription workflows record: an order line reaches status 'failed' only when its
  * create window ran out, as the order system is asked to unsubscribe and refund it; its updated_at, set by that
  * write, is taken as the time it failed. No second counter is kept: failed_order_sanctions
- * (migration 000019) records only the delisting taken, once per product and month.
+ * (migration 000018) records only the delisting taken, once per product and month.
  */
 import type { Queryable } from '../../pool';
 
