@@ -5,60 +5,39 @@
  * fail). Five failed days in a row hide the product and freeze trading; a passing day lifts
  * what the dial tests did, and only that. In the api project because it needs PostgreSQL.
  */
-import path from 'node:path';
 import request from 'supertest';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDialTestActivities } from '../../src/activities/governance/dial-tests';
 import { createNotificationActivities } from '../../src/activities/notices/notifications';
 import { createHttpMerchantClient } from '../../src/clients/merchant';
 import { createMerchantDirectory } from '../../src/clients/merchant-directory';
-import { startMerchantSim, type MerchantSim } from '../../src/merchant-sim';
+import type { MerchantSim } from '../../src/merchant-sim';
 import { FulfillmentStatusAttribute, MerchantIdAttribute } from '../../src/shared/search-attributes';
 import { dialTestRunKey, merchantDialTestsWorkflowId, type MerchantDialTestsResult } from '../../src/workflows/governance/dial-tests/messages';
 import { merchantDialTestsWorkflow } from '../../src/workflows/governance/dial-tests/workflow';
-import { apiHarness, uniqueId, type ApiHarness } from '../helpers/api-harness';
+import { uniqueId, type ApiHarness } from '../helpers/api-harness';
 import { recordHistory } from '../helpers/histories';
-import { DAY_MS, workflowSuite } from '../helpers/workflow-env';
+import { realActivitiesSuite } from '../helpers/real-activities-suite';
+import { DAY_MS } from '../helpers/workflow-env';
 
-const suite = workflowSuite({ ownServer: 'dial-tests' });
-const ACCESS_KEY = 'dial-test-merchant-key';
+const stack = realActivitiesSuite({ ownServer: 'dial-tests', accessKey: 'dial-test-merchant-key' });
+const { suite, operator, listing } = stack;
+const merchantWithProduct = () => stack.merchantWithProduct('Dialled merchant');
 let h: ApiHarness;
 let sim: MerchantSim;
-let bundle: WorkflowBundleWithSourceMap;
 
-beforeAll(async () => {
-  h = await apiHarness();
-  sim = await startMerchantSim({ accessKey: ACCESS_KEY, port: 0 });
-  bundle = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+beforeAll(() => {
+  h = stack.h;
+  sim = stack.sim;
 });
-
-afterAll(async () => {
-  await sim?.close();
-  await h?.close();
-});
-
-afterEach(() => sim.faults.clear());
-
-const operator = () => ({ authorization: `Bearer ${h.config.operatorToken}`, 'x-operator': 'alice' });
-
-async function merchantWithProduct(): Promise<{ merchantId: string; productId: string }> {
-  const merchantId = uniqueId('M');
-  const productId = uniqueId('P');
-  await request(h.app).put(`/v1/merchants/${merchantId}`).set(operator()).send({ name: 'Dialled merchant', productionUrl: sim.url, protocolVersion: 'v2', accessKey: ACCESS_KEY }).expect(201);
-  await request(h.app).put(`/v1/merchants/${merchantId}/products/${productId}`).set(operator()).send({ name: 'Monthly', chargingMode: 'PERIOD', retentionDays: 7 }).expect(201);
-  return { merchantId, productId };
-}
 
 /** Runs `work` with a worker serving the real dial-test and notice activities on this test's task queue. */
-async function withWorker<T>(work: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `dial-tests-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+function withWorker<T>(work: (taskQueue: string) => Promise<T>): Promise<T> {
   const merchantClient = createHttpMerchantClient({ timeoutMs: 5_000 });
   const activities = {
     ...createDialTestActivities({ db: h.db, merchants: createMerchantDirectory(h.db, h.encryptor), merchantClient }),
     ...createNotificationActivities({ db: h.db }),
   };
-  const worker = await Worker.create({ connection: suite.env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-  return worker.runUntil(work(taskQueue));
+  return stack.withWorker(activities, work);
 }
 
 /** One run of the merchant's dial tests at the server's time, then the clock a day on. */
@@ -72,18 +51,6 @@ async function dialDay(taskQueue: string, merchantId: string, productIds: string
   if (record) await recordHistory(suite.client, workflowId, record, 'merchant-dial-tests');
   await suite.env.sleep(DAY_MS);
   return { ...result, workflowId, shown: described.typedSearchAttributes.get(FulfillmentStatusAttribute) };
-}
-
-async function listing(merchantId: string, productId: string) {
-  const { rows } = await h.db.query<{ merchant: string; product: string }>(
-    `select m.listing_state as merchant, p.listing_state as product from merchants m join products p on p.merchant_id = m.merchant_id where p.product_id = $1`,
-    [productId],
-  );
-  const changes = await h.db.query<{ target: string; from_state: string; to_state: string; actor: string; reason: string }>(
-    `select target_type as target, from_state, to_state, actor, reason from listing_changes where merchant_id = $1 order by change_id`,
-    [merchantId],
-  );
-  return { ...rows[0], changes: changes.rows };
 }
 
 const subjects = async (merchantId: string): Promise<string[]> =>
