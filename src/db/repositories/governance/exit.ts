@@ -112,13 +112,8 @@ export async function isMerchantRemoved(q: Queryable, merchantId: string): Promi
   return rows[0]?.removed ?? false;
 }
 
-export interface ExitRow {
-  exitId: string;
-  merchantId: string;
-  workflowId: string;
-  kind: ExitKind;
-  requestedBy: string;
-  reason: string;
+/** The stored exit: its start as recorded (a missing penalty read back as null), and where it stands. */
+export interface ExitRow extends Omit<ExitStartRow, 'penaltyId'> {
   penaltyId: string | null;
   step: ExitStep;
   stepSince: string;
