@@ -12,6 +12,7 @@ import { createDb } from './db/pool';
 import { createLogger, type Logger } from './platform/logger';
 import { encryptorFromConfig } from './platform/security/keys';
 import { connectClient, temporalHealthCheck } from './platform/temporal/connection';
+import type { Client } from '@temporalio/client';
 import { createSubscriptionGateway } from './api/subscription/gateway';
 import { createTenantSyncGateway } from './api/tenant-sync/gateway';
 import { createSettlementGateway } from './api/settlement/gateway';
@@ -25,6 +26,20 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
+/** Each capability's gateway to its workflows, built once on the API's Temporal client. */
+export function createGateways(client: Client, config: Readonly<Config>) {
+  const { taskQueue } = config.temporal;
+  return {
+    gateway: createSubscriptionGateway(client, { taskQueue, policy: config.policy, lifecycle: config.lifecycle }),
+    tenantSync: createTenantSyncGateway(client, { taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
+    settlement: createSettlementGateway(client, { taskQueue, statement: config.settlement.statement }),
+    supervision: createSupervisionGateway(client, { taskQueue }),
+    refunds: createRefundGateway(client, { taskQueue, ...config.refunds }),
+    exit: createExitGateway(client, { taskQueue }),
+    penaltyNotices: createPenaltyNoticeGateway(client, { taskQueue }),
+  };
+}
+
 export async function startApi(config: Readonly<Config>, logger: Logger): Promise<RunningApi> {
   if (!config.db.url) throw new Error('DATABASE_URL is required to run the API');
   if (config.db.migrateOnStart) await migrate(config.db.url);
@@ -32,13 +47,7 @@ export async function startApi(config: Readonly<Config>, logger: Logger): Promis
   const { client, connection } = await connectClient(config.temporal);
   const app = createApp({
     db,
-    gateway: createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy, lifecycle: config.lifecycle }),
-    tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
-    settlement: createSettlementGateway(client, { taskQueue: config.temporal.taskQueue, statement: config.settlement.statement }),
-    supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
-    refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, ...config.refunds }),
-    exit: createExitGateway(client, { taskQueue: config.temporal.taskQueue }),
-    penaltyNotices: createPenaltyNoticeGateway(client, { taskQueue: config.temporal.taskQueue }),
+    ...createGateways(client, config),
     encryptor: encryptorFromConfig(config),
     logger,
     config,

@@ -13,13 +13,8 @@ import { createLogger } from '../../src/platform/logger';
 import { encryptorFromConfig } from '../../src/platform/security/keys';
 import type { Encryptor } from '../../src/platform/security/encryption';
 import { temporalHealthCheck } from '../../src/platform/temporal/connection';
-import { createSubscriptionGateway, type SubscriptionGateway } from '../../src/api/subscription/gateway';
-import { createTenantSyncGateway } from '../../src/api/tenant-sync/gateway';
-import { createSettlementGateway } from '../../src/api/settlement/gateway';
-import { createSupervisionGateway } from '../../src/api/supervision/gateway';
-import { createRefundGateway } from '../../src/api/refunds/gateway';
-import { createExitGateway } from '../../src/api/governance/exit-gateway';
-import { createPenaltyNoticeGateway } from '../../src/api/governance/penalties-gateway';
+import type { SubscriptionGateway } from '../../src/api/subscription/gateway';
+import { createGateways } from '../../src/server';
 
 export interface ApiHarness {
   app: Express;
@@ -59,16 +54,11 @@ export async function apiHarness(env: NodeJS.ProcessEnv = {}, options: ApiHarnes
     : await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
   const encryptor = encryptorFromConfig(config);
-  const gateway = createSubscriptionGateway(client, { taskQueue: config.temporal.taskQueue, policy: config.policy, lifecycle: config.lifecycle });
+  const gateways = createGateways(client, config);
   const app = createApp({
     db,
-    gateway: options.gateway ? options.gateway(gateway) : gateway,
-    tenantSync: createTenantSyncGateway(client, { taskQueue: config.temporal.taskQueue, settings: { continueAsNewAfterEvents: config.lifecycle.continueAsNewAfterEvents } }),
-    settlement: createSettlementGateway(client, { taskQueue: config.temporal.taskQueue, statement: config.settlement.statement }),
-    supervision: createSupervisionGateway(client, { taskQueue: config.temporal.taskQueue }),
-    refunds: createRefundGateway(client, { taskQueue: config.temporal.taskQueue, ...config.refunds }),
-    exit: createExitGateway(client, { taskQueue: config.temporal.taskQueue }),
-    penaltyNotices: createPenaltyNoticeGateway(client, { taskQueue: config.temporal.taskQueue }),
+    ...gateways,
+    gateway: options.gateway ? options.gateway(gateways.gateway) : gateways.gateway,
     encryptor,
     logger: createLogger('silent'),
     config,
